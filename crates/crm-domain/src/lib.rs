@@ -1,0 +1,9 @@
+//! The CRM's domain: entities, value objects, rules and the store traits (ports) that the use
+//! cases need. This crate performs no I/O and knows nothing of HTTP or SQL; the persistence crate
+//! implements the store traits and the HTTP crate calls them.
+
+pub mod error;
+pub mod system;
+
+pub use error::{DomainError, FieldError};
+pub use system::{Backend, PoolStatus, SystemInfo, SystemStore};

@@ -1,0 +1,87 @@
+//! The application: routes (and so the OpenAPI document), extractor settings, the documentation
+//! UI, the fallback for unknown routes, and the middleware stack.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App};
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{scope, AppExt};
+
+use crate::{docs, extract, fallback, observe, system, ApiState};
+
+/// Registers every API route. This list is the one source of both the served routes and the
+/// OpenAPI document: register handlers here with `service(...)` only.
+pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
+    cfg.service(system::routes::get_health)
+        .service(system::routes::get_readiness)
+        .service(system::routes::get_metrics)
+        .service(
+            scope::scope("/api/v1")
+                .service(system::routes::get_openapi)
+                .service(system::routes::get_meta),
+        );
+}
+
+/// The actix application over `state`, ready for `HttpServer::new` or `test::init_service`.
+pub fn app(
+    state: ApiState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody<Error = impl std::fmt::Debug>>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let cors = cors(&state.config.cors_origins);
+    let json_limit = state.config.json_limit;
+    let upload_limit = state.config.upload_limit;
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(extract::json_config(json_limit))
+        .app_data(extract::query_config())
+        .app_data(extract::path_config())
+        .app_data(web::PayloadConfig::new(upload_limit))
+        .into_utoipa_app()
+        .configure(api_routes)
+        .into_app()
+        .service(docs::swagger_ui())
+        .service(docs::docs_redirect())
+        .default_service(web::to(fallback::no_route))
+        .wrap(Compress::default())
+        .wrap(cors)
+        .wrap(from_fn(observe::observe))
+}
+
+/// CORS for the configured origins; with none configured, no cross-origin access is granted.
+/// Requests from other origins are still served (browsers enforce CORS), just without CORS headers.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "if-match",
+            "if-none-match",
+            "idempotency-key",
+            "x-request-id",
+        ])
+        .expose_headers([
+            "etag",
+            "location",
+            "retry-after",
+            "x-request-id",
+            "idempotent-replayed",
+            "ratelimit-limit",
+            "ratelimit-remaining",
+            "ratelimit-reset",
+        ])
+        .max_age(3600)
+        .block_on_origin_mismatch(false);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}

@@ -1,0 +1,73 @@
+//! The answer for requests no route takes: 405 with `Allow` when the path exists with other
+//! methods, else 404. Which methods a path has is read from the OpenAPI document, the same list
+//! the routes were registered from.
+
+use actix_web::dev::ResourceDef;
+use actix_web::{web, HttpRequest};
+
+use crate::{ApiError, ApiState};
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Path templates of the API with the methods each supports.
+pub(crate) struct RouteTable {
+    routes: Vec<(ResourceDef, Vec<&'static str>)>,
+}
+
+impl RouteTable {
+    pub(crate) fn from_openapi(document: &utoipa::openapi::OpenApi) -> Self {
+        let value = serde_json::to_value(document).unwrap_or_default();
+        let routes = value
+            .get("paths")
+            .and_then(|p| p.as_object())
+            .map(|paths| {
+                paths
+                    .iter()
+                    .map(|(path, item)| {
+                        let methods = METHODS
+                            .iter()
+                            .filter(|m| item.get(**m).is_some())
+                            .map(|m| upper(m))
+                            .collect();
+                        (ResourceDef::new(path.as_str()), methods)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self { routes }
+    }
+
+    /// The methods served at `path`, or `None` when no route has this path.
+    pub(crate) fn allowed_methods(&self, path: &str) -> Option<&[&'static str]> {
+        self.routes
+            .iter()
+            .find(|(def, _)| def.is_match(path))
+            .map(|(_, methods)| methods.as_slice())
+    }
+}
+
+fn upper(method: &str) -> &'static str {
+    match method {
+        "get" => "GET",
+        "put" => "PUT",
+        "post" => "POST",
+        "delete" => "DELETE",
+        "options" => "OPTIONS",
+        "head" => "HEAD",
+        "patch" => "PATCH",
+        _ => "TRACE",
+    }
+}
+
+/// The app's default service.
+pub(crate) async fn no_route(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(match state.spec.routes.allowed_methods(req.path()) {
+        Some(methods) => ApiError::method_not_allowed(methods),
+        None => ApiError::route_not_found(),
+    })
+}

@@ -1,0 +1,24 @@
+//! The CRM's versioned REST API on actix-web.
+//!
+//! Routes and the OpenAPI document come from one registration list (utoipa-actix-web), so the
+//! served API and its contract cannot drift apart. Handlers turn DTOs into domain calls on the
+//! store traits; they never see SQL. Every error leaves as `application/problem+json`.
+
+mod app;
+mod blocking;
+mod config;
+mod docs;
+mod extract;
+mod fallback;
+mod metrics;
+mod observe;
+pub mod openapi;
+mod problem;
+mod state;
+mod system;
+
+pub use app::app;
+pub use config::HttpConfig;
+pub use extract::{json_config, path_config, query_config};
+pub use problem::{ApiError, Problem, ProblemFieldError};
+pub use state::{ApiState, BuildInfo, Stores};

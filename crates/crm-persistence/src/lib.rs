@@ -1,0 +1,16 @@
+//! Diesel implementation of the CRM's store traits, over SQLite (embedded, the default) and
+//! PostgreSQL, with one codebase: a `MultiConnection` over both, portable column types, and a
+//! `match` on the inner connection where the SQL really differs.
+
+mod connection;
+mod database;
+mod errors;
+mod migrations;
+mod schema;
+mod system;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
+pub use connection::DbConnection;
+pub use database::{ConnectError, Database, DatabaseOptions, DatabaseUrl};
+pub use migrations::migration_names;

@@ -1,0 +1,199 @@
+//! Fresh, migrated databases for tests: a temporary SQLite file, or a new PostgreSQL database
+//! created on the server named by `TEST_DATABASE_URL` and dropped afterwards.
+//!
+//! Every test gets its own database, so tests run in parallel and never see each other's rows.
+//! `backend_tests!` declares one test per backend for a test body written once.
+
+use std::io::Write;
+
+use crm_domain::Backend;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::Connection;
+
+use crate::{Database, DatabaseOptions, DatabaseUrl};
+
+/// The environment variable naming the PostgreSQL server for tests (any database on it; the
+/// tests create and drop their own).
+pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
+
+/// When set, every test database created is logged to this file as a line naming its backend,
+/// so CI can prove the PostgreSQL tests really ran.
+pub const BACKEND_LOG: &str = "CRM_TEST_BACKEND_LOG";
+
+/// A migrated database that disappears when dropped.
+pub struct TestDatabase {
+    database: Option<Database>,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    /// A fresh database on `backend`, or `None` for PostgreSQL when `TEST_DATABASE_URL` is unset.
+    ///
+    /// # Panics
+    /// When the database cannot be created or migrated: the test cannot run.
+    pub fn new(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => Some(Self::sqlite()),
+            Backend::Postgres => Self::postgres(),
+        }
+    }
+
+    /// A fresh SQLite database in a temporary folder.
+    ///
+    /// # Panics
+    /// When the database cannot be created or migrated.
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temporary folder: {e}"));
+        let url = DatabaseUrl::sqlite(dir.path().join("crm.db"));
+        let database = open(&url);
+        log_backend(Backend::Sqlite);
+        Self {
+            database: Some(database),
+            cleanup: Cleanup::Sqlite(dir),
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` when `TEST_DATABASE_URL` is unset.
+    ///
+    /// # Panics
+    /// When `TEST_DATABASE_URL` is set but the server refuses to create or migrate the database.
+    pub fn postgres() -> Option<Self> {
+        let admin_url = std::env::var(TEST_DATABASE_URL).ok()?;
+        let name = format!("crm_test_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = PgConnection::establish(&admin_url)
+            .unwrap_or_else(|e| panic!("{TEST_DATABASE_URL}: cannot connect: {e}"));
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        let url = with_database(&admin_url, &name);
+        let database = open(&DatabaseUrl::Postgres(url));
+        log_backend(Backend::Postgres);
+        Some(Self {
+            database: Some(database),
+            cleanup: Cleanup::Postgres { admin_url, name },
+        })
+    }
+
+    /// The database, migrated and ready.
+    pub fn database(&self) -> &Database {
+        match &self.database {
+            Some(db) => db,
+            None => unreachable!("the database is only taken when the test database is dropped"),
+        }
+    }
+
+    /// A pooled connection, for tests that exercise transactions directly.
+    ///
+    /// # Panics
+    /// When no connection is available.
+    pub fn connection(&self) -> impl std::ops::DerefMut<Target = crate::DbConnection> + '_ {
+        self.database()
+            .conn()
+            .unwrap_or_else(|e| panic!("no connection: {e}"))
+    }
+
+    /// Takes the database out, e.g. to hand it to an `Arc` for the HTTP layer. The test database
+    /// is still dropped (and a PostgreSQL one removed) when this guard goes.
+    pub fn share(&mut self) -> std::sync::Arc<Database> {
+        match self.database.take() {
+            Some(db) => std::sync::Arc::new(db),
+            None => panic!("the database was already shared"),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // Close the pool before dropping the database it points at.
+        self.database.take();
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+fn open(url: &DatabaseUrl) -> Database {
+    let options = DatabaseOptions {
+        pool_size: 4,
+        ..DatabaseOptions::default()
+    };
+    let db = Database::connect(url, &options).unwrap_or_else(|e| panic!("{e}"));
+    db.migrate().unwrap_or_else(|e| panic!("{e}"));
+    db
+}
+
+/// `url` with its database name (the path) replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            parsed.set_path(&format!("/{name}"));
+            parsed.to_string()
+        }
+        Err(e) => panic!("{TEST_DATABASE_URL} is not a URL: {e}"),
+    }
+}
+
+fn log_backend(backend: Backend) {
+    if let Ok(path) = std::env::var(BACKEND_LOG) {
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(file, "{}", backend.as_str());
+        }
+    }
+}
+
+/// Declares each listed test body once per backend, as `<name>::sqlite` and `<name>::postgres`.
+/// A body is a function taking the fresh database. The PostgreSQL variant returns at once when
+/// `TEST_DATABASE_URL` is unset (CI always sets it and checks that these tests ran).
+///
+/// `backend_tests!(fn_a, fn_b);` for `fn(&TestDatabase)` bodies;
+/// `backend_tests!(async actix: fn_c);` for `async fn(TestDatabase)` bodies under actix-web's runtime.
+#[macro_export]
+macro_rules! backend_tests {
+    (async actix: $($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[::actix_web::test]
+                async fn sqlite() {
+                    super::$name($crate::test_support::TestDatabase::sqlite()).await
+                }
+
+                #[::actix_web::test]
+                async fn postgres() {
+                    if let Some(db) = $crate::test_support::TestDatabase::postgres() {
+                        super::$name(db).await
+                    }
+                }
+            }
+        )+
+    };
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sqlite() {
+                    super::$name(&$crate::test_support::TestDatabase::sqlite())
+                }
+
+                #[test]
+                fn postgres() {
+                    if let Some(db) = $crate::test_support::TestDatabase::postgres() {
+                        super::$name(&db)
+                    }
+                }
+            }
+        )+
+    };
+}

@@ -1,0 +1,98 @@
+//! Write transactions on both backends: commit, rollback, nesting, and concurrent writers.
+
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use crm_persistence::backend_tests;
+use crm_persistence::test_support::TestDatabase;
+use crm_persistence::DbConnection;
+use diesel::prelude::*;
+use diesel::result::Error;
+use diesel::sql_types::Text;
+
+#[derive(QueryableByName)]
+struct Instance {
+    #[diesel(sql_type = Text)]
+    instance_id: String,
+}
+
+fn instance_id(conn: &mut DbConnection) -> String {
+    diesel::sql_query("SELECT instance_id FROM installation")
+        .get_result::<Instance>(conn)
+        .map(|r| r.instance_id)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn set_instance_id(conn: &mut DbConnection, value: &str) -> Result<usize, Error> {
+    diesel::sql_query("UPDATE installation SET instance_id = $1")
+        .bind::<Text, _>(value)
+        .execute(conn)
+}
+
+fn committed_write_is_visible(db: &TestDatabase) {
+    let mut conn = db.connection();
+    let written = conn.write_transaction(|c| set_instance_id(c, "committed"));
+    assert_eq!(written, Ok(1));
+    assert_eq!(instance_id(&mut db.connection()), "committed");
+}
+
+fn failed_write_leaves_nothing_behind(db: &TestDatabase) {
+    let before = instance_id(&mut db.connection());
+    let mut conn = db.connection();
+    let result: Result<(), Error> = conn.write_transaction(|c| {
+        set_instance_id(c, "rolled back")?;
+        Err(Error::RollbackTransaction)
+    });
+    assert_eq!(result, Err(Error::RollbackTransaction));
+    assert_eq!(instance_id(&mut conn), before);
+}
+
+fn nested_transaction_is_a_savepoint(db: &TestDatabase) {
+    let mut conn = db.connection();
+    let result = conn.write_transaction(|c| {
+        set_instance_id(c, "outer")?;
+        let inner: Result<(), Error> = c.transaction(|c| {
+            set_instance_id(c, "inner")?;
+            Err(Error::RollbackTransaction)
+        });
+        assert_eq!(inner, Err(Error::RollbackTransaction));
+        Ok::<_, Error>(())
+    });
+    assert_eq!(result, Ok(()));
+    assert_eq!(instance_id(&mut conn), "outer");
+}
+
+/// Two writers that both read before writing: with `BEGIN IMMEDIATE` the second waits for the
+/// first instead of failing to upgrade its read lock.
+fn concurrent_writers_both_commit(db: &TestDatabase) {
+    let barrier = Arc::new(Barrier::new(2));
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ["first", "second"]
+            .into_iter()
+            .map(|value| {
+                let barrier = Arc::clone(&barrier);
+                scope.spawn(move || {
+                    let mut conn = db.connection();
+                    barrier.wait();
+                    conn.write_transaction(|c| {
+                        let _ = instance_id(c);
+                        std::thread::sleep(Duration::from_millis(50));
+                        set_instance_id(c, value)
+                    })
+                })
+            })
+            .collect();
+        for handle in handles {
+            assert_eq!(handle.join().ok(), Some(Ok(1)));
+        }
+    });
+    let last = instance_id(&mut db.connection());
+    assert!(last == "first" || last == "second", "{last}");
+}
+
+backend_tests!(
+    committed_write_is_visible,
+    failed_write_leaves_nothing_behind,
+    nested_transaction_is_a_savepoint,
+    concurrent_writers_both_commit,
+);

@@ -1,0 +1,150 @@
+//! Command line and environment configuration. Every setting has a flag and an environment
+//! variable (`CRM_` prefix, plus the conventional `DATABASE_URL`); flags win.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The default database: an SQLite file beside the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/crm.db";
+
+/// A self-hostable CRM API.
+#[derive(Debug, Parser)]
+#[command(name = "crm", version, about, long_about = None)]
+pub struct Cli {
+    /// Log format: `pretty` for people, `json` for log collectors; `auto` picks `pretty` when
+    /// standard error is a terminal. The level comes from `RUST_LOG` (default `info`).
+    #[arg(long, env = "CRM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto, global = true)]
+    pub log_format: LogFormat,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations and serve the API.
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Print the OpenAPI document (the committed `openapi/openapi.json`).
+    Openapi,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// `pretty` on a terminal, `json` otherwise.
+    Auto,
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: `sqlite://PATH` (created when missing) or `postgres://USER:PASSWORD@HOST:PORT/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
+    pub database_url: String,
+
+    /// Most database connections the server opens.
+    #[arg(long, env = "CRM_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub pool_size: u32,
+
+    /// Seconds a request waits for a free database connection before answering 503.
+    #[arg(long, env = "CRM_DB_TIMEOUT", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub db_timeout: u64,
+}
+
+/// Settings of `crm serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Address and port to listen on.
+    #[arg(long, env = "CRM_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, env = "CRM_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// Secret for signing access tokens (HMAC-SHA256), at least 32 bytes. Without it or a key
+    /// file, a random secret is generated at start and tokens do not survive a restart.
+    #[arg(
+        long,
+        env = "CRM_JWT_SECRET",
+        hide_env_values = true,
+        conflicts_with = "jwt_key_file"
+    )]
+    pub jwt_secret: Option<String>,
+
+    /// File holding the token signing secret (at least 32 bytes), instead of `--jwt-secret`.
+    #[arg(long, env = "CRM_JWT_KEY_FILE")]
+    pub jwt_key_file: Option<PathBuf>,
+
+    /// Browser origins allowed to call the API (comma-separated, e.g. `https://app.example.com`).
+    /// None by default: no cross-origin access.
+    #[arg(long, env = "CRM_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Largest JSON request body, in bytes; larger ones get 413.
+    #[arg(long, env = "CRM_JSON_LIMIT", default_value_t = 1024 * 1024)]
+    pub json_limit: usize,
+
+    /// Largest upload (lead imports), in bytes; larger ones get 413.
+    #[arg(long, env = "CRM_UPLOAD_LIMIT", default_value_t = 100 * 1024 * 1024)]
+    pub upload_limit: usize,
+
+    /// Seconds in-flight requests may take to finish after SIGTERM or Ctrl-C.
+    #[arg(long, env = "CRM_SHUTDOWN_TIMEOUT", default_value_t = 30)]
+    pub shutdown_timeout: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_defaults_to_local_sqlite_on_port_8080() {
+        let cli = Cli::try_parse_from(["crm", "serve"]).map(|c| c.command);
+        let Ok(Command::Serve(args)) = cli else {
+            panic!("serve did not parse: {cli:?}");
+        };
+        assert_eq!(args.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(args.database.pool_size, 8);
+        assert!(args.cors_origins.is_empty());
+        assert_eq!(args.json_limit, 1_048_576);
+    }
+
+    #[test]
+    fn origins_are_comma_separated() {
+        let cli = Cli::try_parse_from([
+            "crm",
+            "serve",
+            "--cors-origins",
+            "https://a.example,https://b.example",
+        ])
+        .map(|c| c.command);
+        let Ok(Command::Serve(args)) = cli else {
+            panic!("serve did not parse: {cli:?}");
+        };
+        assert_eq!(
+            args.cors_origins,
+            ["https://a.example", "https://b.example"]
+        );
+    }
+}

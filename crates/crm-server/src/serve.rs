@@ -1,0 +1,92 @@
+//! `crm serve` and `crm migrate`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::HttpServer;
+use anyhow::{bail, Context};
+use crm_http::{ApiState, BuildInfo, HttpConfig};
+use crm_persistence::{Database, DatabaseOptions, DatabaseUrl};
+
+use crate::cli::{DatabaseArgs, ServeArgs};
+use crate::wiring;
+
+/// Shortest accepted token signing secret.
+const MIN_SECRET_BYTES: usize = 32;
+
+/// Opens the database and applies pending migrations.
+pub fn open_database(args: &DatabaseArgs) -> anyhow::Result<Database> {
+    let url = DatabaseUrl::parse(&args.database_url)?;
+    let options = DatabaseOptions {
+        pool_size: args.pool_size,
+        connect_timeout: Duration::from_secs(args.db_timeout),
+    };
+    let database = Database::connect(&url, &options)?;
+    let applied = database.migrate()?;
+    for name in &applied {
+        tracing::info!(migration = %name, "migration applied");
+    }
+    tracing::info!(database = %url, backend = url.backend().as_str(), "database ready");
+    Ok(database)
+}
+
+/// The token signing secret: from `--jwt-secret`, from `--jwt-key-file`, or generated.
+pub fn signing_secret(args: &ServeArgs) -> anyhow::Result<Vec<u8>> {
+    let secret = if let Some(secret) = &args.jwt_secret {
+        secret.as_bytes().to_vec()
+    } else if let Some(path) = &args.jwt_key_file {
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read the JWT key file {}", path.display()))?;
+        trim_ascii_end(bytes)
+    } else {
+        tracing::warn!(
+            "no CRM_JWT_SECRET or CRM_JWT_KEY_FILE: using a random signing secret; \
+             access tokens will not survive a restart"
+        );
+        let mut secret = vec![0u8; 32];
+        getrandom::fill(&mut secret)
+            .map_err(|e| anyhow::anyhow!("cannot generate a signing secret: {e}"))?;
+        return Ok(secret);
+    };
+    if secret.len() < MIN_SECRET_BYTES {
+        bail!("the JWT signing secret must be at least {MIN_SECRET_BYTES} bytes long");
+    }
+    Ok(secret)
+}
+
+fn trim_ascii_end(mut bytes: Vec<u8>) -> Vec<u8> {
+    while bytes.last().is_some_and(u8::is_ascii_whitespace) {
+        bytes.pop();
+    }
+    bytes
+}
+
+/// Runs the server until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let signing_secret = signing_secret(&args)?;
+    let database = Arc::new(open_database(&args.database)?);
+    let config = HttpConfig {
+        json_limit: args.json_limit,
+        upload_limit: args.upload_limit,
+        cors_origins: args.cors_origins.clone(),
+        signing_secret,
+    };
+    let state = ApiState::new(
+        wiring::stores(database),
+        config,
+        BuildInfo::new(env!("CARGO_PKG_VERSION")),
+    );
+    let mut server = HttpServer::new(move || crm_http::app(state.clone()))
+        .shutdown_timeout(args.shutdown_timeout)
+        .bind(args.bind)
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    if let Some(workers) = args.workers {
+        server = server.workers(workers.max(1));
+    }
+    for addr in server.addrs() {
+        tracing::info!(%addr, "listening; API docs at http://{addr}/docs/");
+    }
+    actix_web::rt::System::new().block_on(server.run())?;
+    tracing::info!("stopped");
+    Ok(())
+}

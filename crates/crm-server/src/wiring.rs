@@ -1,0 +1,11 @@
+//! Builds the concrete stores and hands them to the HTTP layer as trait objects.
+
+use std::sync::Arc;
+
+use crm_http::Stores;
+use crm_persistence::Database;
+
+/// The API's stores, all backed by `database`.
+pub fn stores(database: Arc<Database>) -> Stores {
+    Stores { system: database }
+}
