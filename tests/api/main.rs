@@ -1,1 +1,5 @@
+//! The HTTP API over the real stores, on SQLite and (with `TEST_DATABASE_URL`) PostgreSQL.
 
+mod errors;
+mod routes;
+mod system;

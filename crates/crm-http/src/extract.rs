@@ -77,3 +77,118 @@ fn path_error(_err: PathError) -> ApiError {
         "No record has this identifier.",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::middleware::from_fn;
+    use actix_web::{test, web, App, HttpResponse};
+    use serde_json::{json, Value};
+
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Lead {
+        name: String,
+        size: Option<u32>,
+    }
+
+    async fn create(_lead: web::Json<Lead>) -> HttpResponse {
+        HttpResponse::Created().finish()
+    }
+
+    async fn post(body: &'static str, content_type: Option<&'static str>) -> (u16, String, Value) {
+        let app = test::init_service(
+            App::new()
+                .app_data(super::json_config(64))
+                .wrap(from_fn(crate::observe::observe))
+                .route("/leads", web::post().to(create)),
+        )
+        .await;
+        let mut request = test::TestRequest::post()
+            .uri("/leads")
+            .insert_header(("x-request-id", "req-1"))
+            .set_payload(body);
+        if let Some(content_type) = content_type {
+            request = request.insert_header(("content-type", content_type));
+        }
+        let response = test::call_service(&app, request.to_request()).await;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = serde_json::from_slice(&test::read_body(response).await).unwrap_or(Value::Null);
+        (status, content_type, body)
+    }
+
+    #[actix_web::test]
+    async fn valid_json_reaches_the_handler() {
+        let (status, _, _) = post(r#"{"name": "Acme"}"#, Some("application/json")).await;
+        assert_eq!(status, 201);
+        let merge_patch = post(r#"{"name": "Acme"}"#, Some("application/merge-patch+json")).await;
+        assert_eq!(merge_patch.0, 201);
+    }
+
+    #[actix_web::test]
+    async fn syntax_error_is_400_problem() {
+        let (status, content_type, body) = post(r#"{"name": "#, Some("application/json")).await;
+        assert_eq!(status, 400);
+        assert_eq!(content_type, "application/problem+json");
+        assert_eq!(body["code"], "malformed_json");
+        assert_eq!(body["request_id"], "req-1");
+    }
+
+    #[actix_web::test]
+    async fn wrong_content_type_is_415_problem() {
+        for content_type in [Some("text/plain"), None] {
+            let (status, ct, body) = post(r#"{"name": "Acme"}"#, content_type).await;
+            assert_eq!(status, 415, "{content_type:?}");
+            assert_eq!(ct, "application/problem+json");
+            assert_eq!(body["code"], "unsupported_media_type");
+        }
+    }
+
+    #[actix_web::test]
+    async fn too_large_is_413_problem() {
+        let big = r#"{"name": "Acme Trading Company Limited, Shanghai Branch, Room 1201"}"#;
+        let (status, ct, body) = post(big, Some("application/json")).await;
+        assert_eq!(status, 413);
+        assert_eq!(ct, "application/problem+json");
+        assert_eq!(body["code"], "payload_too_large");
+        assert_eq!(
+            body["detail"],
+            "The request body exceeds the limit of 64 bytes."
+        );
+    }
+
+    #[actix_web::test]
+    async fn unknown_or_mistyped_fields_are_422() {
+        let (status, _, body) =
+            post(r#"{"name": "A", "score": 9}"#, Some("application/json")).await;
+        assert_eq!(status, 422);
+        assert_eq!(body["code"], "validation_failed");
+        assert_eq!(body["errors"][0]["code"], "invalid");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with("unknown field `score`"), "{message}");
+        assert!(!message.contains("line"), "{message}");
+
+        let (status, _, body) =
+            post(r#"{"name": "A", "size": -1}"#, Some("application/json")).await;
+        assert_eq!(status, 422);
+        assert_eq!(body["errors"].as_array().map(Vec::len), Some(1));
+        assert_eq!(
+            body,
+            json!({
+                "type": "urn:crm:problem:validation_failed",
+                "title": "Validation failed",
+                "status": 422,
+                "detail": "The request has 1 invalid field.",
+                "code": "validation_failed",
+                "request_id": "req-1",
+                "errors": [{"pointer": "", "code": "invalid", "message": "invalid value: integer `-1`, expected u32"}]
+            })
+        );
+    }
+}

@@ -115,6 +115,15 @@ pub enum ConnectError {
     },
 }
 
+/// Driver messages (libpq's especially) span several lines; an operator's error is one line.
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Pool settings.
 #[derive(Debug, Clone)]
 pub struct DatabaseOptions {
@@ -201,7 +210,7 @@ impl Database {
         let manager = ConnectionManager { url: url.clone() };
         let unreachable = |cause: String| ConnectError::Unreachable {
             url: url.to_string(),
-            cause,
+            cause: one_line(&cause),
         };
         // One direct connection first: its error names the real cause, where the pool would only
         // report a time-out.
@@ -224,7 +233,7 @@ impl Database {
     pub fn migrate(&self) -> Result<Vec<String>, ConnectError> {
         let failed = |cause: String| ConnectError::Migration {
             url: self.url.to_string(),
-            cause,
+            cause: one_line(&cause),
         };
         let mut conn = self.pool.get().map_err(|e| failed(e.to_string()))?;
         migrations::run_pending(&mut conn).map_err(failed)

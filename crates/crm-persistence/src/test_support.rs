@@ -5,6 +5,7 @@
 //! `backend_tests!` declares one test per backend for a test body written once.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use crm_domain::Backend;
 use diesel::connection::SimpleConnection;
@@ -23,7 +24,7 @@ pub const BACKEND_LOG: &str = "CRM_TEST_BACKEND_LOG";
 
 /// A migrated database that disappears when dropped.
 pub struct TestDatabase {
-    database: Option<Database>,
+    database: Option<Arc<Database>>,
     cleanup: Cleanup,
 }
 
@@ -38,9 +39,17 @@ impl TestDatabase {
     /// # Panics
     /// When the database cannot be created or migrated: the test cannot run.
     pub fn new(backend: Backend) -> Option<Self> {
+        Self::with_options(backend, &test_options())
+    }
+
+    /// Like [`TestDatabase::new`], with the given pool settings.
+    ///
+    /// # Panics
+    /// When the database cannot be created or migrated.
+    pub fn with_options(backend: Backend, options: &DatabaseOptions) -> Option<Self> {
         match backend {
-            Backend::Sqlite => Some(Self::sqlite()),
-            Backend::Postgres => Self::postgres(),
+            Backend::Sqlite => Some(Self::sqlite_with(options)),
+            Backend::Postgres => Self::postgres_with(options),
         }
     }
 
@@ -49,12 +58,16 @@ impl TestDatabase {
     /// # Panics
     /// When the database cannot be created or migrated.
     pub fn sqlite() -> Self {
+        Self::sqlite_with(&test_options())
+    }
+
+    fn sqlite_with(options: &DatabaseOptions) -> Self {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temporary folder: {e}"));
         let url = DatabaseUrl::sqlite(dir.path().join("crm.db"));
-        let database = open(&url);
+        let database = open(&url, options);
         log_backend(Backend::Sqlite);
         Self {
-            database: Some(database),
+            database: Some(Arc::new(database)),
             cleanup: Cleanup::Sqlite(dir),
         }
     }
@@ -64,6 +77,10 @@ impl TestDatabase {
     /// # Panics
     /// When `TEST_DATABASE_URL` is set but the server refuses to create or migrate the database.
     pub fn postgres() -> Option<Self> {
+        Self::postgres_with(&test_options())
+    }
+
+    fn postgres_with(options: &DatabaseOptions) -> Option<Self> {
         let admin_url = std::env::var(TEST_DATABASE_URL).ok()?;
         let name = format!("crm_test_{}", uuid::Uuid::now_v7().simple());
         let mut admin = PgConnection::establish(&admin_url)
@@ -72,10 +89,10 @@ impl TestDatabase {
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
         let url = with_database(&admin_url, &name);
-        let database = open(&DatabaseUrl::Postgres(url));
+        let database = open(&DatabaseUrl::Postgres(url), options);
         log_backend(Backend::Postgres);
         Some(Self {
-            database: Some(database),
+            database: Some(Arc::new(database)),
             cleanup: Cleanup::Postgres { admin_url, name },
         })
     }
@@ -98,12 +115,12 @@ impl TestDatabase {
             .unwrap_or_else(|e| panic!("no connection: {e}"))
     }
 
-    /// Takes the database out, e.g. to hand it to an `Arc` for the HTTP layer. The test database
-    /// is still dropped (and a PostgreSQL one removed) when this guard goes.
-    pub fn share(&mut self) -> std::sync::Arc<Database> {
-        match self.database.take() {
-            Some(db) => std::sync::Arc::new(db),
-            None => panic!("the database was already shared"),
+    /// A shared handle, e.g. for the HTTP layer's stores. The database is still removed when this
+    /// guard is dropped.
+    pub fn shared(&self) -> Arc<Database> {
+        match &self.database {
+            Some(db) => Arc::clone(db),
+            None => unreachable!("the database is only taken when the test database is dropped"),
         }
     }
 }
@@ -121,12 +138,16 @@ impl Drop for TestDatabase {
     }
 }
 
-fn open(url: &DatabaseUrl) -> Database {
-    let options = DatabaseOptions {
+/// Small pools: tests are many and run in parallel.
+pub fn test_options() -> DatabaseOptions {
+    DatabaseOptions {
         pool_size: 4,
         ..DatabaseOptions::default()
-    };
-    let db = Database::connect(url, &options).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+fn open(url: &DatabaseUrl, options: &DatabaseOptions) -> Database {
+    let db = Database::connect(url, options).unwrap_or_else(|e| panic!("{e}"));
     db.migrate().unwrap_or_else(|e| panic!("{e}"));
     db
 }

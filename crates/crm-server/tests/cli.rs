@@ -1,0 +1,238 @@
+//! The `crm` binary as an operator runs it.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crm_persistence::test_support::TestDatabase;
+
+const CRM: &str = env!("CARGO_BIN_EXE_crm");
+
+fn crm(args: &[&str], dir: &Path) -> std::process::Output {
+    Command::new(CRM)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("CRM_LOG_FORMAT", "json")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run crm: {e}"))
+}
+
+fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn committed_openapi_document_is_current() {
+    let dir = temp_dir();
+    let output = crm(&["openapi"], dir.path());
+    assert!(output.status.success());
+    let generated = String::from_utf8_lossy(&output.stdout);
+    let committed_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/openapi.json");
+    let committed = std::fs::read_to_string(&committed_path).unwrap_or_default();
+    assert!(
+        generated == committed,
+        "openapi/openapi.json is stale: run `cargo run -p crm-server -- openapi > openapi/openapi.json`"
+    );
+}
+
+#[test]
+fn unknown_database_scheme_is_one_error_line_and_exit_1() {
+    let dir = temp_dir();
+    let output = crm(
+        &["migrate", "--database-url", "mysql://root:secret@db/crm"],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: unsupported database URL scheme 'mysql': use sqlite://PATH or postgres://USER@HOST/DB\n"
+    );
+}
+
+#[test]
+fn unreachable_database_is_one_error_line_and_exit_1() {
+    let dir = temp_dir();
+    let output = Command::new(CRM)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env("DATABASE_URL", "postgres://crm:secret@127.0.0.1:1/crm")
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "error: cannot connect to the database at postgres://crm:***@127.0.0.1:1/crm: "
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn short_jwt_secret_is_refused() {
+    let dir = temp_dir();
+    let output = Command::new(CRM)
+        .args(["serve", "--jwt-secret", "too-short"])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: the JWT signing secret must be at least 32 bytes long\n"
+    );
+    assert!(
+        !dir.path().join("data").exists(),
+        "nothing created before the check"
+    );
+}
+
+#[test]
+fn migrate_creates_the_default_sqlite_database() {
+    let dir = temp_dir();
+    let output = crm(&["migrate"], dir.path());
+    assert!(output.status.success(), "{output:?}");
+    assert!(dir.path().join("data/crm.db").is_file());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(r#""message":"migration applied""#),
+        "{stderr}"
+    );
+    let again = crm(&["migrate"], dir.path());
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("migration applied"));
+}
+
+#[test]
+fn serve_help_documents_every_setting_and_its_variable() {
+    let dir = temp_dir();
+    let help = String::from_utf8_lossy(&crm(&["serve", "--help"], dir.path()).stdout).into_owned();
+    for (flag, env) in [
+        ("--bind", "CRM_BIND"),
+        ("--database-url", "DATABASE_URL"),
+        ("--pool-size", "CRM_POOL_SIZE"),
+        ("--jwt-secret", "CRM_JWT_SECRET"),
+        ("--jwt-key-file", "CRM_JWT_KEY_FILE"),
+        ("--cors-origins", "CRM_CORS_ORIGINS"),
+        ("--log-format", "CRM_LOG_FORMAT"),
+        ("--json-limit", "CRM_JSON_LIMIT"),
+        ("--upload-limit", "CRM_UPLOAD_LIMIT"),
+    ] {
+        assert!(help.contains(flag), "{flag} missing from help");
+        assert!(
+            help.contains(&format!("env: {env}")),
+            "{env} missing from help"
+        );
+    }
+}
+
+/// A running `crm serve`, stopped with SIGTERM when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(dir: &Path, database_url: Option<&str>) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut command = Command::new(CRM);
+        command
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .current_dir(dir)
+            .env_remove("DATABASE_URL")
+            .env("CRM_LOG_FORMAT", "json")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(url) = database_url {
+            command.env("DATABASE_URL", url);
+        }
+        let child = command.spawn().unwrap_or_else(|e| panic!("{e}"));
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while server.get("/healthz").map(|(s, _)| s) != Some(200) {
+            assert!(Instant::now() < deadline, "server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    fn get(&self, path: &str) -> Option<(u16, String)> {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        let mut response = agent.get(&format!("{}{path}", self.base)).call().ok()?;
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string().ok()?;
+        Some((status, body))
+    }
+
+    /// Sends SIGTERM and returns the exit code and everything logged.
+    fn terminate(mut self) -> (Option<i32>, String) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let status = self.child.wait().ok().and_then(|s| s.code());
+        let mut log = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            let _ = stderr.read_to_string(&mut log);
+        }
+        (status, log)
+    }
+}
+
+fn serves_and_stops_gracefully(database_url: Option<&str>, backend: &str) {
+    let dir = temp_dir();
+    let server = Server::start(dir.path(), database_url);
+    assert_eq!(
+        server.get("/readyz"),
+        Some((
+            200,
+            format!(r#"{{"status":"ready","database_backend":"{backend}"}}"#)
+        ))
+    );
+    let (status, meta) = server.get("/api/v1/meta").unwrap_or_default();
+    assert_eq!(status, 200);
+    assert!(
+        meta.contains(&format!(r#""database_backend":"{backend}""#)),
+        "{meta}"
+    );
+    let (status, spec) = server.get("/api/v1/openapi.json").unwrap_or_default();
+    assert_eq!(status, 200);
+    assert!(spec.starts_with('{') && spec.contains(r#""openapi": "3.1.0""#));
+    let (status, docs) = server.get("/docs/").unwrap_or_default();
+    assert_eq!(status, 200);
+    assert!(docs.contains("swagger-ui"));
+    let (code, log) = server.terminate();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("graceful shutdown"), "{log}");
+    assert!(log.contains(r#""message":"stopped""#), "{log}");
+    assert!(log.contains(r#""route":"/api/v1/meta""#), "{log}");
+}
+
+#[test]
+fn serves_sqlite_by_default_and_stops_on_sigterm() {
+    serves_and_stops_gracefully(None, "sqlite");
+}
+
+#[test]
+fn serves_postgres_when_database_url_says_so() {
+    let Some(db) = TestDatabase::postgres() else {
+        return;
+    };
+    let url = match db.database().url() {
+        crm_persistence::DatabaseUrl::Postgres(url) => url.clone(),
+        other => panic!("not postgres: {other}"),
+    };
+    serves_and_stops_gracefully(Some(&url), "postgres");
+}
