@@ -92,7 +92,7 @@ pub struct ServeArgs {
 
     /// Browser origins allowed to call the API (comma-separated, e.g. `https://app.example.com`).
     /// None by default: no cross-origin access.
-    #[arg(long, env = "CRM_CORS_ORIGINS", value_delimiter = ',')]
+    #[arg(long, env = "CRM_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
     pub cors_origins: Vec<String>,
 
     /// Largest JSON request body, in bytes; larger ones get 413.
@@ -106,6 +106,27 @@ pub struct ServeArgs {
     /// Seconds in-flight requests may take to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "CRM_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
+}
+
+/// An origin is `scheme://host[:port]`, without path, query or trailing slash.
+fn parse_origin(raw: &str) -> Result<String, String> {
+    let origin = raw.trim();
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .ok_or_else(|| {
+            format!("'{origin}' is not an origin: it must start with https:// or http://")
+        })?;
+    let valid_host = !rest.is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    if !valid_host {
+        return Err(format!(
+            "'{origin}' is not an origin: use scheme://host[:port] with no path"
+        ));
+    }
+    Ok(origin.to_string())
 }
 
 #[cfg(test)]
