@@ -56,8 +56,8 @@ pub enum DomainError {
     /// The caller's `If-Match` does not match the record's current version.
     #[error("precondition failed")]
     PreconditionFailed {
-        /// The record's current entity tag.
-        current_etag: String,
+        /// The record's current version (its entity tag).
+        current_version: i64,
     },
     /// The database (or another dependency) cannot serve the request right now; retrying later may work.
     #[error("service unavailable")]

@@ -3,6 +3,10 @@
 //! implements the store traits and the HTTP crate calls them.
 
 pub mod error;
+pub mod identity;
+pub mod page;
+pub mod ports;
+pub mod secrets;
 pub mod system;
 
 pub use error::{DomainError, FieldError};

@@ -8,6 +8,7 @@ mod app;
 mod blocking;
 mod config;
 mod docs;
+pub mod etag;
 mod extract;
 mod fallback;
 mod metrics;

@@ -243,13 +243,13 @@ impl From<DomainError> for ApiError {
                 "Forbidden",
                 "Your role may not use this function.",
             ),
-            DomainError::PreconditionFailed { current_etag } => Self::new(
+            DomainError::PreconditionFailed { current_version } => Self::new(
                 StatusCode::PRECONDITION_FAILED,
                 "precondition_failed",
                 "Precondition failed",
                 "The record changed since you read it; read it again and retry.",
             )
-            .with_header(header::ETAG, current_etag),
+            .with_header(header::ETAG, crate::etag::etag(current_version)),
             DomainError::Unavailable => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",

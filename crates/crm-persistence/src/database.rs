@@ -274,6 +274,16 @@ impl Database {
         let conn: &mut DbConnection = &mut pooled;
         conn.transaction(f).map_err(TxError::into_domain)
     }
+
+    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE` on SQLite).
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, TxError>,
+    ) -> Result<T, DomainError> {
+        let mut pooled = self.conn()?;
+        let conn: &mut DbConnection = &mut pooled;
+        conn.write_transaction(f).map_err(TxError::into_domain)
+    }
 }
 
 #[cfg(test)]

@@ -2,14 +2,18 @@
 //! PostgreSQL, with one codebase: a `MultiConnection` over both, portable column types, and a
 //! `match` on the inner connection where the SQL really differs.
 
+mod api_keys;
 mod connection;
+mod convert;
 mod database;
 mod errors;
 mod migrations;
 mod schema;
 mod system;
+mod teams;
 #[cfg(feature = "test-support")]
 pub mod test_support;
+mod users;
 
 pub use connection::DbConnection;
 pub use database::{ConnectError, Database, DatabaseOptions, DatabaseUrl};

@@ -8,3 +8,81 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    /// User accounts.
+    users (id) {
+        id -> Text,
+        email -> Text,
+        email_normalized -> Text,
+        display_name -> Text,
+        role -> Text,
+        active -> Bool,
+        password_hash -> Text,
+        session_generation -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Teams.
+    teams (id) {
+        id -> Text,
+        name -> Text,
+        name_normalized -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Who manages and who belongs to which team.
+    team_members (team_id, user_id) {
+        team_id -> Text,
+        user_id -> Text,
+        is_manager -> Bool,
+    }
+}
+
+diesel::table! {
+    /// Refresh tokens (digests), grouped in families that rotation extends.
+    refresh_tokens (digest) {
+        digest -> Text,
+        family_id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// API keys (digests).
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        prefix -> Text,
+        digest -> Text,
+        scopes -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(team_members -> teams (team_id));
+diesel::joinable!(team_members -> users (user_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    installation,
+    users,
+    teams,
+    team_members,
+    refresh_tokens,
+    api_keys
+);

@@ -1,0 +1,119 @@
+//! Store traits for identity and access, implemented by the persistence crate. Every method runs
+//! in one database transaction and blocks; async callers run them on a blocking thread.
+
+use chrono::{DateTime, Utc};
+
+use crate::identity::{
+    ApiKey, AuthSubject, Credentials, NewUser, Principal, Scope, Team, TeamDraft, User,
+    UserChanges, Visibility,
+};
+use crate::page::{Page, PageRequest};
+use crate::DomainError;
+
+/// Users.
+pub trait UserStore: Send + Sync {
+    /// How many users exist (first-run setup creates an admin when none does).
+    fn count_users(&self) -> Result<i64, DomainError>;
+    /// Creates a user; `Conflict` when the email is taken (case-insensitively).
+    fn create_user(&self, user: NewUser) -> Result<User, DomainError>;
+    /// One user; `NotFound` when absent.
+    fn user(&self, id: &str) -> Result<User, DomainError>;
+    /// Users in id order.
+    fn list_users(&self, page: &PageRequest) -> Result<Page<User>, DomainError>;
+    /// Applies `changes`; `PreconditionFailed` when `expected_version` is given and stale. A
+    /// password change or deactivation ends every session of the user in the same transaction.
+    fn update_user(
+        &self,
+        id: &str,
+        changes: UserChanges,
+        expected_version: Option<i64>,
+    ) -> Result<User, DomainError>;
+    /// Login data for a normalised email, `None` when no account has it.
+    fn credentials(&self, email_normalized: &str) -> Result<Option<Credentials>, DomainError>;
+    /// Fresh authentication facts for a user, `None` when the user does not exist.
+    fn auth_subject(&self, user_id: &str) -> Result<Option<AuthSubject>, DomainError>;
+}
+
+/// What presenting a refresh token did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// The token was current: it is now used, and the new one issued in its place.
+    Rotated(AuthSubject),
+    /// The token had been used before: the whole family is now revoked.
+    Reused,
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
+/// Refresh-token sessions. Tokens are stored as digests only.
+pub trait SessionStore: Send + Sync {
+    /// Starts a session (a new token family) for `user_id`.
+    fn start_session(
+        &self,
+        user_id: &str,
+        token_digest: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), DomainError>;
+    /// Rotates the token with `presented_digest` to `new_digest`; a reused token revokes its family.
+    fn rotate_session(
+        &self,
+        presented_digest: &str,
+        new_digest: &str,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<RefreshOutcome, DomainError>;
+    /// Ends the session of the token; `false` when the token names no live session.
+    fn end_session(&self, presented_digest: &str, now: DateTime<Utc>) -> Result<bool, DomainError>;
+}
+
+/// A validated request for a new API key (the key itself already generated).
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    /// What the key is for.
+    pub name: String,
+    /// Its first characters, for listing.
+    pub prefix: String,
+    /// The key's digest.
+    pub digest: String,
+    /// What it may do.
+    pub scopes: Vec<Scope>,
+    /// The admin creating it.
+    pub created_by: String,
+}
+
+/// API keys.
+pub trait ApiKeyStore: Send + Sync {
+    /// Stores a key.
+    fn create_api_key(&self, key: NewApiKey) -> Result<ApiKey, DomainError>;
+    /// Keys in id order, revoked ones included.
+    fn list_api_keys(&self, page: &PageRequest) -> Result<Page<ApiKey>, DomainError>;
+    /// Revokes a key; `NotFound` when absent or already revoked.
+    fn revoke_api_key(&self, id: &str, now: DateTime<Utc>) -> Result<(), DomainError>;
+    /// The live key with this digest, its last use recorded (at most once a minute).
+    fn authenticate_api_key(
+        &self,
+        digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ApiKey>, DomainError>;
+}
+
+/// Teams, and the visibility rule that depends on them.
+pub trait TeamStore: Send + Sync {
+    /// Creates a team; `Validation` when a user does not exist, `Conflict` when the name is taken.
+    fn create_team(&self, team: TeamDraft) -> Result<Team, DomainError>;
+    /// One team.
+    fn team(&self, id: &str) -> Result<Team, DomainError>;
+    /// Teams in id order.
+    fn list_teams(&self, page: &PageRequest) -> Result<Page<Team>, DomainError>;
+    /// Replaces name, managers and members.
+    fn replace_team(
+        &self,
+        id: &str,
+        team: TeamDraft,
+        expected_version: Option<i64>,
+    ) -> Result<Team, DomainError>;
+    /// Deletes a team (its users stay).
+    fn delete_team(&self, id: &str) -> Result<(), DomainError>;
+    /// Which records `principal` may see.
+    fn visibility(&self, principal: &Principal) -> Result<Visibility, DomainError>;
+}
