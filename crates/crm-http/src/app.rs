@@ -8,7 +8,7 @@ use actix_web::{web, App};
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{scope, AppExt};
 
-use crate::{docs, extract, fallback, observe, system, ApiState};
+use crate::{api_keys, auth, docs, extract, fallback, observe, system, teams, users, ApiState};
 
 /// Registers every API route. This list is the one source of both the served routes and the
 /// OpenAPI document: register handlers here with `service(...)` only.
@@ -19,7 +19,23 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
         .service(
             scope::scope("/api/v1")
                 .service(system::routes::get_openapi)
-                .service(system::routes::get_meta),
+                .service(system::routes::get_meta)
+                .service(auth::routes::create_session)
+                .service(auth::routes::refresh_session)
+                .service(auth::routes::delete_session)
+                .service(users::routes::get_me)
+                .service(users::routes::create_user)
+                .service(users::routes::list_users)
+                .service(users::routes::get_user)
+                .service(users::routes::update_user)
+                .service(teams::routes::create_team)
+                .service(teams::routes::list_teams)
+                .service(teams::routes::get_team)
+                .service(teams::routes::update_team)
+                .service(teams::routes::delete_team)
+                .service(api_keys::routes::create_api_key)
+                .service(api_keys::routes::list_api_keys)
+                .service(api_keys::routes::delete_api_key),
         );
 }
 
@@ -50,6 +66,7 @@ pub fn app(
         .service(docs::swagger_ui())
         .service(docs::docs_redirect())
         .default_service(web::to(fallback::no_route))
+        .wrap(from_fn(auth::middleware::authorize))
         .wrap(Compress::default())
         .wrap(cors)
         .wrap(from_fn(observe::observe))

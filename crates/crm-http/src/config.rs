@@ -1,5 +1,7 @@
 //! Settings of the HTTP layer, filled in by the server's configuration.
 
+use std::time::Duration;
+
 /// HTTP settings.
 #[derive(Clone)]
 pub struct HttpConfig {
@@ -11,6 +13,10 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     /// Secret for signing access tokens (at least 32 bytes).
     pub signing_secret: Vec<u8>,
+    /// How long an access token is valid.
+    pub access_token_ttl: Duration,
+    /// How long a refresh token is valid.
+    pub refresh_token_ttl: Duration,
 }
 
 impl Default for HttpConfig {
@@ -20,6 +26,8 @@ impl Default for HttpConfig {
             upload_limit: 100 * 1024 * 1024,
             cors_origins: Vec::new(),
             signing_secret: Vec::new(),
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }
@@ -31,6 +39,8 @@ impl std::fmt::Debug for HttpConfig {
             .field("json_limit", &self.json_limit)
             .field("upload_limit", &self.upload_limit)
             .field("cors_origins", &self.cors_origins)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
             .finish_non_exhaustive()
     }
 }

@@ -78,6 +78,64 @@ fn path_error(_err: PathError) -> ApiError {
     )
 }
 
+/// A JSON body deserialised with the path of the first offending value, so a wrong type or an
+/// unknown field is reported with a JSON pointer (`/contacts/0/email`). Content type, size and
+/// syntax are checked by [`json_config`].
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for ApiJson<T> {
+    type Error = actix_web::Error;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        let value = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move {
+            let web::Json(value) = value.await?;
+            serde_path_to_error::deserialize(value)
+                .map(ApiJson)
+                .map_err(|e| {
+                    ApiError::from(crm_domain::DomainError::Validation(vec![field_error(&e)]))
+                        .into()
+                })
+        })
+    }
+}
+
+/// The field error for a deserialisation failure at a known path.
+fn field_error(e: &serde_path_to_error::Error<serde_json::Error>) -> crm_domain::FieldError {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in e.path().iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                pointer.push('/');
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            Segment::Unknown => {}
+        }
+    }
+    let message = data_error_message(e.inner());
+    let code = if message.starts_with("unknown field") {
+        "unknown_field"
+    } else if message.starts_with("missing field") {
+        // A missing field is reported at its parent; point at the field itself.
+        if let Some(name) = message.split('`').nth(1) {
+            pointer.push('/');
+            pointer.push_str(name);
+        }
+        "required"
+    } else {
+        "invalid"
+    };
+    crm_domain::FieldError::new(pointer, code, message)
+}
+
 #[cfg(test)]
 mod tests {
     use actix_web::middleware::from_fn;

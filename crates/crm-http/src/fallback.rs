@@ -2,6 +2,8 @@
 //! methods, else 404. Which methods a path has is read from the OpenAPI document, the same list
 //! the routes were registered from.
 
+use std::collections::HashMap;
+
 use actix_web::dev::ResourceDef;
 use actix_web::{web, HttpRequest};
 
@@ -14,11 +16,30 @@ const METHODS: [&str; 8] = [
 /// Path templates of the API with the methods each supports.
 pub(crate) struct RouteTable {
     routes: Vec<(ResourceDef, Vec<&'static str>)>,
+    /// `(METHOD, path template)` to operation id.
+    operations: HashMap<(&'static str, String), String>,
 }
 
 impl RouteTable {
     pub(crate) fn from_openapi(document: &utoipa::openapi::OpenApi) -> Self {
         let value = serde_json::to_value(document).unwrap_or_default();
+        let mut operations = HashMap::new();
+        for (path, item) in value
+            .get("paths")
+            .and_then(|p| p.as_object())
+            .into_iter()
+            .flatten()
+        {
+            for method in METHODS {
+                if let Some(id) = item
+                    .get(method)
+                    .and_then(|op| op.get("operationId"))
+                    .and_then(|id| id.as_str())
+                {
+                    operations.insert((upper(method), path.clone()), id.to_string());
+                }
+            }
+        }
         let routes = value
             .get("paths")
             .and_then(|p| p.as_object())
@@ -36,7 +57,15 @@ impl RouteTable {
                     .collect()
             })
             .unwrap_or_default();
-        Self { routes }
+        Self { routes, operations }
+    }
+
+    /// The operation registered for `method` on the route template `pattern`.
+    pub(crate) fn operation_id(&self, method: &str, pattern: &str) -> Option<&str> {
+        let method = METHODS.iter().map(|m| upper(m)).find(|m| *m == method)?;
+        self.operations
+            .get(&(method, pattern.to_string()))
+            .map(String::as_str)
     }
 
     /// The methods served at `path`, or `None` when no route has this path.

@@ -4,7 +4,9 @@
 //! served API and its contract cannot drift apart. Handlers turn DTOs into domain calls on the
 //! store traits; they never see SQL. Every error leaves as `application/problem+json`.
 
+mod api_keys;
 mod app;
+mod auth;
 mod blocking;
 mod config;
 mod docs;
@@ -14,12 +16,17 @@ mod fallback;
 mod metrics;
 mod observe;
 pub mod openapi;
+mod pagination;
 mod problem;
+mod responses;
 mod state;
 mod system;
+mod teams;
+mod users;
 
 pub use app::app;
+pub use auth::Caller;
 pub use config::HttpConfig;
-pub use extract::{json_config, path_config, query_config};
+pub use extract::{json_config, path_config, query_config, ApiJson};
 pub use problem::{ApiError, Problem, ProblemFieldError};
 pub use state::{ApiState, BuildInfo, Stores};

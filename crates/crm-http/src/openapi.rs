@@ -1,10 +1,15 @@
 //! The OpenAPI document. Paths and schemas are collected from the same `service(...)` calls that
 //! register the routes (see [`crate::app`]); this module adds what is common to every operation.
 
+use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::header::Header;
 use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::{OpenApi as OpenApiDocument, RefOr};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{OpenApi as OpenApiDocument, Ref, RefOr};
+
+use crate::problem::PROBLEM_JSON;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
@@ -23,6 +28,10 @@ use crate::app::api_routes;
     tags(
         (name = "system", description = "Liveness, readiness, metrics and this document."),
         (name = "meta", description = "Facts about this installation."),
+        (name = "auth", description = "Log in, refresh tokens, log out."),
+        (name = "users", description = "User accounts (admins) and the caller."),
+        (name = "teams", description = "Teams: managers see their members' records."),
+        (name = "api-keys", description = "Keys for integrations, with scopes."),
     ),
     components(schemas(crate::Problem, crate::ProblemFieldError))
 )]
@@ -36,8 +45,122 @@ pub fn document() -> OpenApiDocument {
         .configure(api_routes)
         .split_for_parts();
     document.info.version = env!("CARGO_PKG_VERSION").to_string();
+    apply_access_rules(&mut document);
     add_request_id_header(&mut document);
     document
+}
+
+/// The name of the bearer security scheme.
+const BEARER: &str = "bearer";
+
+/// Security and the 401/403 answers of every operation, from the access rule table, so the
+/// document says exactly what the authorization middleware does.
+fn apply_access_rules(document: &mut OpenApiDocument) {
+    let components = document.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        BEARER,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some(
+                    "An access token from `POST /api/v1/auth/login`, or an API key (`crm_…`) \
+                     created by an admin.",
+                ))
+                .build(),
+        ),
+    );
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            if operation.request_body.is_some() {
+                add_body_errors(operation);
+            }
+            let rule = operation
+                .operation_id
+                .as_deref()
+                .and_then(crate::auth::access::rule);
+            let Some(rule) = rule else { continue };
+            if rule.is_public() {
+                continue;
+            }
+            operation.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
+            let responses = &mut operation.responses.responses;
+            let mut unauthorized = problem_response("Missing, invalid or expired credentials.");
+            let mut challenge = Header::new(ObjectBuilder::new().schema_type(Type::String));
+            challenge.description = Some("`Bearer`".to_string());
+            unauthorized
+                .headers
+                .insert("WWW-Authenticate".to_string(), RefOr::T(challenge));
+            responses
+                .entry("401".to_string())
+                .or_insert(RefOr::T(unauthorized));
+            responses
+                .entry("403".to_string())
+                .or_insert(RefOr::T(problem_response(
+                    "The caller's role or the API key's scopes do not allow this operation.",
+                )));
+        }
+    }
+}
+
+/// What the JSON extractor answers before a handler runs, for every operation with a body.
+fn add_body_errors(operation: &mut Operation) {
+    let responses = &mut operation.responses.responses;
+    for (status, description) in [
+        ("400", "The body is not valid JSON."),
+        ("413", "The body is larger than the configured limit."),
+        (
+            "415",
+            "The body is not sent as JSON (`Content-Type: application/json`).",
+        ),
+        (
+            "422",
+            "The body's values are invalid; every problem is listed.",
+        ),
+    ] {
+        responses
+            .entry(status.to_string())
+            .or_insert(RefOr::T(problem_response(description)));
+    }
+}
+
+/// Operations that have no access rule: refused to everyone at run time; must stay empty.
+pub fn operations_without_access_rule() -> Vec<String> {
+    let value = serde_json::to_value(document()).unwrap_or_default();
+    let mut missing = Vec::new();
+    for item in value["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+    {
+        for operation in item.as_object().into_iter().flat_map(|o| o.values()) {
+            if let Some(id) = operation.get("operationId").and_then(|v| v.as_str()) {
+                if crate::auth::access::rule(id).is_none() {
+                    missing.push(id.to_string());
+                }
+            }
+        }
+    }
+    missing
+}
+
+fn problem_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
 }
 
 /// The document as committed in `openapi/openapi.json`: pretty-printed, keys in a stable order,

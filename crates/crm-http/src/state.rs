@@ -2,7 +2,11 @@
 
 use std::sync::Arc;
 
+use crm_domain::ports::{ApiKeyStore, SessionStore, TeamStore, UserStore};
 use crm_domain::SystemStore;
+
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::tokens::TokenKeys;
 
 use crate::fallback::RouteTable;
 use crate::metrics::Metrics;
@@ -13,6 +17,14 @@ use crate::HttpConfig;
 pub struct Stores {
     /// Installation facts, health and pool state.
     pub system: Arc<dyn SystemStore>,
+    /// Users.
+    pub users: Arc<dyn UserStore>,
+    /// Refresh-token sessions.
+    pub sessions: Arc<dyn SessionStore>,
+    /// API keys.
+    pub api_keys: Arc<dyn ApiKeyStore>,
+    /// Teams and visibility.
+    pub teams: Arc<dyn TeamStore>,
 }
 
 /// Facts about this build, reported by `GET /api/v1/meta`.
@@ -46,6 +58,9 @@ pub struct ApiState {
     pub(crate) metrics: Metrics,
     pub(crate) spec: Arc<Spec>,
     pub(crate) build: BuildInfo,
+    pub(crate) tokens: Arc<TokenKeys>,
+    pub(crate) refresh_ttl: chrono::Duration,
+    pub(crate) throttle: Arc<LoginThrottle>,
 }
 
 /// The OpenAPI document, serialised once, and the route table derived from it.
@@ -59,8 +74,17 @@ impl ApiState {
     pub fn new(stores: Stores, config: HttpConfig, build: BuildInfo) -> Self {
         let document = crate::openapi::document();
         let routes = RouteTable::from_openapi(&document);
+        let tokens = Arc::new(TokenKeys::new(
+            &config.signing_secret,
+            config.access_token_ttl,
+        ));
+        let refresh_ttl = chrono::Duration::from_std(config.refresh_token_ttl)
+            .unwrap_or(chrono::Duration::days(30));
         Self {
             stores,
+            tokens,
+            refresh_ttl,
+            throttle: Arc::new(LoginThrottle::default()),
             config: Arc::new(config),
             metrics: Metrics::new(),
             spec: Arc::new(Spec {

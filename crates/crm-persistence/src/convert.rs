@@ -1,11 +1,12 @@
 //! Conversions between stored columns and domain values.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use crm_domain::DomainError;
 
-/// A UTC instant as stored (timestamp without time zone, always UTC).
+/// A UTC instant as stored (timestamp without time zone, always UTC), to the microsecond: the
+/// precision both backends keep, so a value reads back as it was written.
 pub(crate) fn stored(at: DateTime<Utc>) -> NaiveDateTime {
-    at.naive_utc()
+    at.naive_utc().trunc_subsecs(6)
 }
 
 /// A stored timestamp as a UTC instant.

@@ -32,6 +32,47 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Print the OpenAPI document (the committed `openapi/openapi.json`).
     Openapi,
+    /// Manage users from the command line (for scripted setups).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `crm user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password comes from `CRM_USER_PASSWORD`, or is generated and printed once.
+    Create(UserCreateArgs),
+}
+
+/// Settings of `crm user create`.
+#[derive(Debug, Clone, Args)]
+pub struct UserCreateArgs {
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// The user's email address.
+    #[arg(long)]
+    pub email: String,
+
+    /// Name shown to colleagues (default: the email's local part).
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// The user's role.
+    #[arg(long, value_enum, default_value_t = RoleArg::Rep)]
+    pub role: RoleArg,
+}
+
+/// A role on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Sees everything; manages users, teams and keys.
+    Admin,
+    /// Sees the records of the teams they manage.
+    Manager,
+    /// Sees their own records and the shared pool.
+    Rep,
 }
 
 /// How log lines are written.
@@ -102,6 +143,19 @@ pub struct ServeArgs {
     /// Largest upload (lead imports), in bytes; larger ones get 413.
     #[arg(long, env = "CRM_UPLOAD_LIMIT", default_value_t = 100 * 1024 * 1024)]
     pub upload_limit: usize,
+
+    /// Seconds an access token is valid.
+    #[arg(long, env = "CRM_ACCESS_TOKEN_TTL", default_value_t = 900, value_parser = clap::value_parser!(u64).range(30..=86_400))]
+    pub access_token_ttl: u64,
+
+    /// Days a refresh token is valid.
+    #[arg(long, env = "CRM_REFRESH_TOKEN_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=365))]
+    pub refresh_token_days: u64,
+
+    /// Email of the admin created on first start, when the database has no user. Its password
+    /// comes from the `CRM_ADMIN_PASSWORD` environment variable, or is generated and printed once.
+    #[arg(long, env = "CRM_ADMIN_EMAIL", default_value = "admin@crm.local")]
+    pub admin_email: String,
 
     /// Seconds in-flight requests may take to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "CRM_SHUTDOWN_TIMEOUT", default_value_t = 30)]

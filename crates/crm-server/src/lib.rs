@@ -4,4 +4,5 @@
 pub mod cli;
 pub mod serve;
 pub mod telemetry;
+pub mod users;
 pub mod wiring;

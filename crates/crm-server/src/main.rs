@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use crm_server::cli::{Cli, Command};
+use crm_server::cli::{Cli, Command, UserCommand};
 use crm_server::{serve, telemetry};
 
 fn main() -> ExitCode {
@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Serve(args) => serve::serve(args),
         Command::Migrate(args) => serve::open_database(&args).map(drop),
+        Command::User(UserCommand::Create(args)) => serve::create_user(args),
         Command::Openapi => {
             print!(
                 "{}",

@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use crm_http::{ApiState, BuildInfo, HttpConfig};
 use crm_persistence::{Database, DatabaseOptions, DatabaseUrl};
 
-use crate::cli::{DatabaseArgs, ServeArgs};
+use crate::cli::{DatabaseArgs, ServeArgs, UserCreateArgs};
 use crate::wiring;
 
 /// Shortest accepted token signing secret.
@@ -65,11 +65,14 @@ fn trim_ascii_end(mut bytes: Vec<u8>) -> Vec<u8> {
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let signing_secret = signing_secret(&args)?;
     let database = Arc::new(open_database(&args.database)?);
+    crate::users::ensure_first_admin(database.as_ref(), &args.admin_email)?;
     let config = HttpConfig {
         json_limit: args.json_limit,
         upload_limit: args.upload_limit,
         cors_origins: args.cors_origins.clone(),
         signing_secret,
+        access_token_ttl: Duration::from_secs(args.access_token_ttl),
+        refresh_token_ttl: Duration::from_secs(args.refresh_token_days * 24 * 3600),
     };
     let state = ApiState::new(
         wiring::stores(database),
@@ -88,5 +91,25 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     actix_web::rt::System::new().block_on(server.run())?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// `crm user create`.
+pub fn create_user(args: UserCreateArgs) -> anyhow::Result<()> {
+    let database = open_database(&args.database)?;
+    let password = std::env::var(crate::users::USER_PASSWORD_ENV)
+        .ok()
+        .filter(|p| !p.is_empty());
+    let created = crate::users::create_user(
+        &database,
+        &args.email,
+        args.name.as_deref(),
+        args.role.into(),
+        password,
+    )?;
+    println!("{}", created.id);
+    if let Some(password) = created.generated_password {
+        eprintln!("password: {password}");
+    }
     Ok(())
 }

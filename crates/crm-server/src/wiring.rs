@@ -7,5 +7,11 @@ use crm_persistence::Database;
 
 /// The API's stores, all backed by `database`.
 pub fn stores(database: Arc<Database>) -> Stores {
-    Stores { system: database }
+    Stores {
+        system: database.clone(),
+        users: database.clone(),
+        sessions: database.clone(),
+        api_keys: database.clone(),
+        teams: database,
+    }
 }

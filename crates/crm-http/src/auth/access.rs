@@ -1,0 +1,124 @@
+//! Who may call which operation: one table, keyed by operation id, consulted by the
+//! authorization middleware for every request and by the OpenAPI generator for every operation.
+//! An operation missing from the table is refused to everyone (and fails a test).
+
+use crm_domain::identity::{Principal, Role, Scope};
+use crm_domain::DomainError;
+
+/// Which people may call an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum People {
+    /// Anyone, without credentials.
+    Anyone,
+    /// Any signed-in user.
+    AnyUser,
+    /// Users with one of these roles.
+    Roles(&'static [Role]),
+}
+
+/// The access rule of one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Rule {
+    pub(crate) people: People,
+    /// API keys may call the operation when they carry this scope; `None`: no API key may.
+    pub(crate) key_scope: Option<Scope>,
+}
+
+const ADMIN: &[Role] = &[Role::Admin];
+
+impl Rule {
+    const fn new(people: People, key_scope: Option<Scope>) -> Self {
+        Self { people, key_scope }
+    }
+
+    /// Whether the operation needs credentials.
+    pub(crate) fn is_public(self) -> bool {
+        self.people == People::Anyone
+    }
+
+    /// `Forbidden` unless `principal` may call the operation.
+    pub(crate) fn check(self, principal: &Principal) -> Result<(), DomainError> {
+        let allowed = match (principal, self.people) {
+            (_, People::Anyone) => true,
+            (Principal::User { .. }, People::AnyUser) => true,
+            (Principal::User { role, .. }, People::Roles(roles)) => roles.contains(role),
+            (Principal::ApiKey { scopes, .. }, _) => self
+                .key_scope
+                .is_some_and(|needed| scopes.contains(&needed)),
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden)
+        }
+    }
+}
+
+/// The rule of the operation with this id; `None` for an operation nobody wrote a rule for.
+pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
+    use People::*;
+    let rule = match operation_id {
+        "get_health" | "get_readiness" | "get_metrics" | "get_openapi" | "get_meta" => {
+            Rule::new(Anyone, None)
+        }
+        "create_session" | "refresh_session" | "delete_session" => Rule::new(Anyone, None),
+        "get_me" => Rule::new(AnyUser, Some(Scope::UsersRead)),
+        "list_users" | "get_user" | "list_teams" | "get_team" => {
+            Rule::new(Roles(ADMIN), Some(Scope::UsersRead))
+        }
+        "create_user" | "update_user" | "create_team" | "update_team" | "delete_team" => {
+            Rule::new(Roles(ADMIN), None)
+        }
+        "create_api_key" | "list_api_keys" | "delete_api_key" => Rule::new(Roles(ADMIN), None),
+        _ => return None,
+    };
+    Some(rule)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: Role) -> Principal {
+        Principal::User {
+            user_id: "u".into(),
+            role,
+        }
+    }
+
+    #[test]
+    fn admin_only_operations_refuse_others() {
+        let rule = rule("create_user").unwrap_or(Rule::new(People::Anyone, None));
+        assert_eq!(rule.check(&user(Role::Admin)), Ok(()));
+        assert_eq!(
+            rule.check(&user(Role::Manager)),
+            Err(DomainError::Forbidden)
+        );
+        assert_eq!(rule.check(&user(Role::Rep)), Err(DomainError::Forbidden));
+        let key = Principal::ApiKey {
+            key_id: "k".into(),
+            scopes: Scope::ALL.to_vec(),
+        };
+        assert_eq!(rule.check(&key), Err(DomainError::Forbidden));
+    }
+
+    #[test]
+    fn keys_need_the_operations_scope() {
+        let rule = rule("list_users").unwrap_or(Rule::new(People::Anyone, None));
+        let without = Principal::ApiKey {
+            key_id: "k".into(),
+            scopes: vec![Scope::CustomersRead],
+        };
+        let with = Principal::ApiKey {
+            key_id: "k".into(),
+            scopes: vec![Scope::UsersRead],
+        };
+        assert_eq!(rule.check(&without), Err(DomainError::Forbidden));
+        assert_eq!(rule.check(&with), Ok(()));
+    }
+
+    #[test]
+    fn unknown_operations_have_no_rule() {
+        assert_eq!(rule("delete_everything"), None);
+    }
+}

@@ -1,0 +1,71 @@
+//! Keyset pagination parameters and cursors. A cursor is opaque to clients: the base64url form of
+//! the last key of the previous page.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use crm_domain::page::{PageRequest, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::{ApiError, ProblemFieldError};
+
+/// `limit` and `cursor`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PageQuery {
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200, example = 50)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page; omit for the first page.
+    #[param(max_length = 512)]
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// The page to read; 400 for a limit out of range or a cursor we did not issue.
+    pub(crate) fn page(&self) -> Result<PageRequest, ApiError> {
+        let limit = self.limit.unwrap_or(i64::from(PAGE_LIMIT_DEFAULT));
+        let limit = u32::try_from(limit)
+            .ok()
+            .filter(|l| (1..=PAGE_LIMIT_MAX).contains(l))
+            .ok_or_else(|| {
+                invalid_query(
+                    "limit",
+                    "out_of_range",
+                    format!("limit must be between 1 and {PAGE_LIMIT_MAX}"),
+                )
+            })?;
+        let after = match &self.cursor {
+            None => None,
+            Some(cursor) => Some(
+                URL_SAFE_NO_PAD
+                    .decode(cursor)
+                    .ok()
+                    .filter(|_| cursor.len() <= 512)
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .ok_or_else(|| {
+                        invalid_query("cursor", "invalid", "not a cursor this API issued".into())
+                    })?,
+            ),
+        };
+        Ok(PageRequest { limit, after })
+    }
+}
+
+/// The cursor for the page after `key`.
+pub(crate) fn cursor(key: Option<String>) -> Option<String> {
+    key.map(|k| URL_SAFE_NO_PAD.encode(k))
+}
+
+fn invalid_query(name: &str, code: &str, message: String) -> ApiError {
+    ApiError::bad_request(
+        "invalid_query",
+        "The query string has an invalid parameter.",
+    )
+    .with_errors(vec![ProblemFieldError {
+        pointer: format!("/query/{name}"),
+        code: code.into(),
+        message,
+    }])
+}

@@ -1,0 +1,88 @@
+//! Building single-resource responses: `ETag` always, `Location` on create.
+
+use actix_web::http::header;
+use actix_web::HttpResponse;
+use serde::Serialize;
+
+use crate::etag::etag;
+
+/// 200 with the resource and its `ETag`.
+pub(crate) fn ok_with_etag(version: i64, body: &impl Serialize) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(version)))
+        .json(body)
+}
+
+/// 201 with the new resource, its `Location` and `ETag`.
+pub(crate) fn created(location: String, version: i64, body: &impl Serialize) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::ETAG, etag(version)))
+        .json(body)
+}
+
+/// The version an `If-Match` header asks for: `Ok(None)` without the header, 412 for a value
+/// that names no version of ours (it cannot match).
+pub(crate) fn if_match(req: &actix_web::HttpRequest) -> Result<Option<i64>, crate::ApiError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(crate::etag::parse_if_match)
+        .map(Some)
+        .ok_or_else(|| {
+            crate::ApiError::new(
+                actix_web::http::StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "Precondition failed",
+                "If-Match names no version of this record.",
+            )
+        })
+}
+
+/// Deserialises a field that may be absent (`None`), `null` (`Some(None)`) or a value
+/// (`Some(Some(v))`), as merge-patch bodies need.
+pub(crate) fn nullable<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
+/// The value of a merge-patch field that must not be `null`: `None` when absent, the value when
+/// given; a `null` is recorded as a `required` error at `pointer`.
+pub(crate) fn non_null<T>(
+    value: Option<Option<T>>,
+    pointer: &str,
+    errors: &mut Vec<crm_domain::FieldError>,
+) -> Option<T> {
+    match value {
+        Some(None) => {
+            errors.push(crm_domain::FieldError::new(
+                pointer,
+                "required",
+                "must not be null",
+            ));
+            None
+        }
+        Some(Some(v)) => Some(v),
+        None => None,
+    }
+}
+
+/// A merge-patch field applied to its `current` value: the current value when absent, the new
+/// one when given; a `null` is recorded as a `required` error and gives `None`.
+pub(crate) fn patched<T>(
+    value: Option<Option<T>>,
+    current: T,
+    pointer: &str,
+    errors: &mut Vec<crm_domain::FieldError>,
+) -> Option<T> {
+    match value {
+        None => Some(current),
+        given => non_null(given, pointer, errors),
+    }
+}
