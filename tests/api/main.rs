@@ -1,6 +1,8 @@
 //! The HTTP API over the real stores, on SQLite and (with `TEST_DATABASE_URL`) PostgreSQL.
 
+mod access_matrix;
 mod auth;
 mod errors;
+mod identity;
 mod routes;
 mod system;

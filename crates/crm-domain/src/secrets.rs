@@ -65,8 +65,7 @@ pub fn new_api_key() -> Result<String, DomainError> {
 
 /// The stored form of a token or key: hex SHA-256.
 pub fn token_digest(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 #[cfg(test)]

@@ -96,6 +96,16 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for ApiJso
         let value = web::Json::<serde_json::Value>::from_request(req, payload);
         Box::pin(async move {
             let web::Json(value) = value.await?;
+            // Every request body of the API is an object; serde would also read a struct from
+            // an array, which no client means.
+            if !value.is_object() {
+                return Err(ApiError::from(crm_domain::DomainError::invalid(
+                    "",
+                    "invalid",
+                    "the body must be a JSON object",
+                ))
+                .into());
+            }
             serde_path_to_error::deserialize(value)
                 .map(ApiJson)
                 .map_err(|e| {

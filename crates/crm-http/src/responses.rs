@@ -72,17 +72,3 @@ pub(crate) fn non_null<T>(
         None => None,
     }
 }
-
-/// A merge-patch field applied to its `current` value: the current value when absent, the new
-/// one when given; a `null` is recorded as a `required` error and gives `None`.
-pub(crate) fn patched<T>(
-    value: Option<Option<T>>,
-    current: T,
-    pointer: &str,
-    errors: &mut Vec<crm_domain::FieldError>,
-) -> Option<T> {
-    match value {
-        None => Some(current),
-        given => non_null(given, pointer, errors),
-    }
-}

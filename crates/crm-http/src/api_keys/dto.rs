@@ -124,6 +124,13 @@ impl CreateApiKey {
                 "a key needs at least one scope",
             ));
         }
+        if self.scopes.len() > Scope::ALL.len() {
+            errors.push(FieldError::new(
+                "/scopes",
+                "too_long",
+                format!("at most {} scopes", Scope::ALL.len()),
+            ));
+        }
         let mut scopes = Vec::new();
         for (i, raw) in self.scopes.iter().enumerate() {
             match Scope::parse(raw) {

@@ -1,5 +1,7 @@
 //! Request and response bodies of sign-in.
 
+use crm_domain::identity::{EMAIL_MAX, PASSWORD_LENGTH};
+use crm_domain::{DomainError, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -25,6 +27,49 @@ pub(crate) struct RefreshRequest {
     #[schema(max_length = 512)]
     pub refresh_token: String,
 }
+
+impl RefreshRequest {
+    /// The token, or 422 when it is longer than any token we issue could be.
+    pub(crate) fn token(self) -> Result<String, DomainError> {
+        if self.refresh_token.chars().count() > TOKEN_MAX {
+            return Err(DomainError::invalid(
+                "/refresh_token",
+                "too_long",
+                format!("at most {TOKEN_MAX} characters"),
+            ));
+        }
+        Ok(self.refresh_token)
+    }
+}
+
+impl LoginRequest {
+    /// Checks the documented length limits (not the credentials).
+    pub(crate) fn check_lengths(&self) -> Result<(), DomainError> {
+        let mut errors = Vec::new();
+        if self.email.chars().count() > EMAIL_MAX {
+            errors.push(FieldError::new(
+                "/email",
+                "too_long",
+                format!("at most {EMAIL_MAX} characters"),
+            ));
+        }
+        if self.password.chars().count() > PASSWORD_LENGTH.1 {
+            errors.push(FieldError::new(
+                "/password",
+                "too_long",
+                format!("at most {} characters", PASSWORD_LENGTH.1),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Validation(errors))
+        }
+    }
+}
+
+/// Longest refresh token accepted.
+const TOKEN_MAX: usize = 512;
 
 /// A new access token and refresh token.
 #[derive(Debug, Serialize, ToSchema)]

@@ -17,9 +17,6 @@ use crate::blocking::blocking;
 use crate::extract::ApiJson;
 use crate::{ApiError, ApiState, Problem};
 
-/// Longest email or password considered at all; longer input fails like a wrong password.
-const CREDENTIAL_MAX: usize = 1024;
-
 /// Signs in with email and password.
 ///
 /// An unknown email and a wrong password get the same answer in similar time. Repeated failures
@@ -49,6 +46,7 @@ pub(crate) async fn create_session(
     state: web::Data<ApiState>,
     body: ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    body.0.check_lengths()?;
     let LoginRequest { email, password } = body.0;
     let email = email.trim().to_lowercase();
     let account_key = format!("account:{email}");
@@ -66,16 +64,11 @@ pub(crate) async fn create_session(
     }
 
     let store = state.stores.users.clone();
-    let oversized = email.len() > CREDENTIAL_MAX || password.len() > CREDENTIAL_MAX;
     let lookup = email.clone();
     let user = blocking(move || {
-        let credentials = if oversized {
-            None
-        } else {
-            store.credentials(&lookup)?
-        };
+        let credentials = store.credentials(&lookup)?;
         let matches = verify_password(
-            if oversized { "" } else { &password },
+            &password,
             credentials.as_ref().map(|c| c.password_hash.as_str()),
         );
         Ok(credentials.filter(|c| matches && c.active))
@@ -174,7 +167,7 @@ pub(crate) async fn refresh_session(
     state: web::Data<ApiState>,
     body: ApiJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let presented = token_digest(&body.0.refresh_token);
+    let presented = token_digest(&body.0.token()?);
     let sessions = state.stores.sessions.clone();
     let refresh_ttl = state.refresh_ttl;
     let (outcome, token) = blocking(move || {
@@ -224,7 +217,7 @@ pub(crate) async fn delete_session(
     state: web::Data<ApiState>,
     body: ApiJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let presented = token_digest(&body.0.refresh_token);
+    let presented = token_digest(&body.0.token()?);
     let sessions = state.stores.sessions.clone();
     blocking(move || sessions.end_session(&presented, Utc::now())).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -6,7 +6,7 @@ use crm_domain::{DomainError, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::responses::{nullable, patched};
+use crate::responses::{non_null, nullable};
 
 /// Most managers or members one team may list.
 const TEAM_USERS_MAX: usize = 500;
@@ -73,12 +73,21 @@ pub(crate) struct CreateTeam {
 
 impl CreateTeam {
     pub(crate) fn validate(self) -> Result<TeamDraft, DomainError> {
-        draft(
-            Some(self.name),
-            Some(self.manager_ids),
-            Some(self.member_ids),
-            None,
-        )
+        let patch = UpdateTeam {
+            name: Some(Some(self.name)),
+            manager_ids: Some(Some(self.manager_ids)),
+            member_ids: Some(Some(self.member_ids)),
+        }
+        .validate()?;
+        let mut manager_ids = patch.manager_ids.unwrap_or_default();
+        let mut member_ids = patch.member_ids.unwrap_or_default();
+        manager_ids.dedup();
+        member_ids.dedup();
+        Ok(TeamDraft {
+            name: patch.name.unwrap_or_default(),
+            manager_ids,
+            member_ids,
+        })
     }
 }
 
@@ -102,61 +111,59 @@ pub(crate) struct UpdateTeam {
 }
 
 impl UpdateTeam {
-    /// The full new definition, given the current team.
-    pub(crate) fn apply(self, current: &TeamDraft) -> Result<TeamDraft, DomainError> {
+    /// Every problem of the patch itself, or the validated changes.
+    pub(crate) fn validate(self) -> Result<TeamPatch, DomainError> {
         let mut errors = Vec::new();
-        let name = patched(self.name, current.name.clone(), "/name", &mut errors);
-        let managers = patched(
-            self.manager_ids,
-            current.manager_ids.clone(),
-            "/manager_ids",
-            &mut errors,
-        );
-        let members = patched(
-            self.member_ids,
-            current.member_ids.clone(),
-            "/member_ids",
-            &mut errors,
-        );
-        draft(name, managers, members, Some(errors))
+        let name = non_null(self.name, "/name", &mut errors)
+            .and_then(|n| check_name(&n, "/name").map_err(|e| errors.push(e)).ok());
+        let manager_ids = non_null(self.manager_ids, "/manager_ids", &mut errors);
+        let member_ids = non_null(self.member_ids, "/member_ids", &mut errors);
+        if manager_ids.as_ref().is_some_and(Vec::is_empty) {
+            errors.push(FieldError::new(
+                "/manager_ids",
+                "required",
+                "a team needs at least one manager",
+            ));
+        }
+        for (pointer, list) in [("/manager_ids", &manager_ids), ("/member_ids", &member_ids)] {
+            if list.as_ref().is_some_and(|l| l.len() > TEAM_USERS_MAX) {
+                errors.push(FieldError::new(
+                    pointer,
+                    "too_long",
+                    format!("at most {TEAM_USERS_MAX} users"),
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(DomainError::Validation(errors));
+        }
+        Ok(TeamPatch {
+            name,
+            manager_ids,
+            member_ids,
+        })
     }
 }
 
-fn draft(
+/// A validated team change: `None` keeps the current value.
+pub(crate) struct TeamPatch {
     name: Option<String>,
     manager_ids: Option<Vec<String>>,
     member_ids: Option<Vec<String>>,
-    errors: Option<Vec<FieldError>>,
-) -> Result<TeamDraft, DomainError> {
-    let mut errors = errors.unwrap_or_default();
-    let name = name.and_then(|n| check_name(&n, "/name").map_err(|e| errors.push(e)).ok());
-    if manager_ids.as_ref().is_some_and(Vec::is_empty) {
-        errors.push(FieldError::new(
-            "/manager_ids",
-            "required",
-            "a team needs at least one manager",
-        ));
-    }
-    for (pointer, list) in [("/manager_ids", &manager_ids), ("/member_ids", &member_ids)] {
-        if list.as_ref().is_some_and(|l| l.len() > TEAM_USERS_MAX) {
-            errors.push(FieldError::new(
-                pointer,
-                "too_long",
-                format!("at most {TEAM_USERS_MAX} users"),
-            ));
+}
+
+impl TeamPatch {
+    /// The team's full new definition.
+    pub(crate) fn apply(self, current: Team) -> TeamDraft {
+        let mut manager_ids = self.manager_ids.unwrap_or(current.manager_ids);
+        let mut member_ids = self.member_ids.unwrap_or(current.member_ids);
+        manager_ids.dedup();
+        member_ids.dedup();
+        TeamDraft {
+            name: self.name.unwrap_or(current.name),
+            manager_ids,
+            member_ids,
         }
-    }
-    match (name, manager_ids, member_ids) {
-        (Some(name), Some(mut manager_ids), Some(mut member_ids)) if errors.is_empty() => {
-            manager_ids.dedup();
-            member_ids.dedup();
-            Ok(TeamDraft {
-                name,
-                manager_ids,
-                member_ids,
-            })
-        }
-        _ => Err(DomainError::Validation(errors)),
     }
 }
 

@@ -1,7 +1,6 @@
 //! Team endpoints.
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use crm_domain::identity::TeamDraft;
 
 use super::dto::{CreateTeam, TeamDto, TeamList, UpdateTeam};
 use crate::blocking::blocking;
@@ -121,17 +120,13 @@ pub(crate) async fn update_team(
     id: web::Path<String>,
     body: ApiJson<UpdateTeam>,
 ) -> Result<HttpResponse, ApiError> {
+    let patch = body.0.validate()?;
     let expected = if_match(&req)?;
     let store = state.stores.teams.clone();
-    let patch = body.0;
     let team = blocking(move || {
         let current = store.team(&id)?;
-        let draft = patch.apply(&TeamDraft {
-            name: current.name,
-            manager_ids: current.manager_ids,
-            member_ids: current.member_ids,
-        })?;
-        store.replace_team(&id, draft, expected.or(Some(current.version)))
+        let version = current.version;
+        store.replace_team(&id, patch.apply(current), expected.or(Some(version)))
     })
     .await?;
     Ok(ok_with_etag(team.version, &TeamDto::from(team)))

@@ -95,7 +95,7 @@ impl From<User> for UserDto {
 }))]
 pub(crate) struct CreateUser {
     /// Unique (case-insensitively) email address.
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, format = "email")]
     pub email: String,
     /// Name shown to colleagues, 1 to 200 characters.
     #[schema(min_length = 1, max_length = 200)]

@@ -134,8 +134,8 @@ pub(crate) async fn update_user(
     id: web::Path<String>,
     body: ApiJson<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
-    let expected = if_match(&req)?;
     let change = body.0.validate()?;
+    let expected = if_match(&req)?;
     let store = state.stores.users.clone();
     let user = blocking(move || {
         let password_hash = change.password.as_deref().map(hash_password).transpose()?;
