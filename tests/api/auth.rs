@@ -89,6 +89,41 @@ async fn repeated_failures_lock_the_account_out(db: TestDatabase) {
     assert_eq!(header(&headers, "ratelimit-reset"), retry_after.to_string());
 }
 
+async fn repeated_failures_lock_the_client_address_out(db: TestDatabase) {
+    seed_user(&db, "rep@example.com", Role::Rep);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let from = |address: &str, email: &str, password: &str| {
+        request(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .peer_addr(address.parse().unwrap_or_else(|e| panic!("{e}")))
+    };
+    // Twenty failures spread over many accounts, from one address.
+    for i in 0..20 {
+        let (status, _, _) = send(
+            &app,
+            from(
+                "127.0.0.2:40000",
+                &format!("guess{i}@example.com"),
+                "wrong-password-1",
+            ),
+        )
+        .await;
+        assert_eq!(status, 401);
+    }
+    let (status, _, problem) =
+        send(&app, from("127.0.0.2:40001", "rep@example.com", PASSWORD)).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (429, Some("too_many_attempts"))
+    );
+    let (status, _, _) = send(&app, from("127.0.0.3:40000", "rep@example.com", PASSWORD)).await;
+    assert_eq!(status, 200, "another address is not affected");
+}
+
 async fn inactive_users_cannot_log_in(db: TestDatabase) {
     use crm_domain::identity::UserChanges;
     use crm_domain::ports::UserStore;
@@ -447,6 +482,7 @@ backend_tests!(async actix:
     login_returns_a_token_pair_that_works,
     unknown_email_and_wrong_password_get_the_same_answer,
     repeated_failures_lock_the_account_out,
+    repeated_failures_lock_the_client_address_out,
     inactive_users_cannot_log_in,
     refresh_rotates_and_reuse_ends_the_session,
     logout_ends_the_session,

@@ -109,6 +109,87 @@ fn migrate_creates_the_default_sqlite_database() {
 }
 
 #[test]
+fn user_create_makes_an_account_that_can_sign_in() {
+    let dir = temp_dir();
+    let output = Command::new(CRM)
+        .args([
+            "user",
+            "create",
+            "--email",
+            "Ops@Example.com",
+            "--role",
+            "manager",
+        ])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env("CRM_USER_PASSWORD", "scripted-password-1")
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(output.status.success(), "{output:?}");
+    let id = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    assert_eq!(id.len(), 36, "prints the new id: {id}");
+    assert!(
+        !String::from_utf8_lossy(&output.stderr).contains("password"),
+        "a given password is not echoed"
+    );
+    let again = Command::new(CRM)
+        .args(["user", "create", "--email", "ops@example.com"])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&again.stderr),
+        "error: a user with this email already exists\n"
+    );
+    let generated = Command::new(CRM)
+        .args(["user", "create", "--email", "rep@example.com"])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("CRM_USER_PASSWORD")
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&generated.stderr);
+    let password = stderr.trim().strip_prefix("password: ").unwrap_or_default();
+    assert_eq!(
+        password.len(),
+        43,
+        "a generated password is printed once: {stderr}"
+    );
+}
+
+#[test]
+fn first_start_creates_an_admin_and_prints_a_generated_password_once() {
+    let dir = temp_dir();
+    let server = Server::start(dir.path(), None);
+    let (code, log) = server.terminate();
+    assert_eq!(code, Some(0));
+    assert!(log.contains("Created the first admin account."), "{log}");
+    assert!(log.contains("email:    admin@crm.local"), "{log}");
+    let password = log
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("password: "))
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(password.len(), 43);
+    let second = Server::start(dir.path(), None);
+    let body = format!(r#"{{"email": "admin@crm.local", "password": "{password}"}}"#);
+    assert_eq!(
+        second.post("/api/v1/auth/login", &body).map(|(s, _)| s),
+        Some(200)
+    );
+    let (_, log) = second.terminate();
+    assert!(
+        !log.contains("Created the first admin account."),
+        "only on the first start"
+    );
+}
+
+#[test]
 fn serve_help_documents_every_setting_and_its_variable() {
     let dir = temp_dir();
     let help = String::from_utf8_lossy(&crm(&["serve", "--help"], dir.path()).stdout).into_owned();
@@ -154,6 +235,9 @@ impl Server {
         if let Some(url) = database_url {
             command.env("DATABASE_URL", url);
         }
+        command
+            .env_remove("CRM_ADMIN_PASSWORD")
+            .env_remove("CRM_ADMIN_EMAIL");
         let child = command.spawn().unwrap_or_else(|e| panic!("{e}"));
         let server = Self {
             child,
@@ -173,6 +257,21 @@ impl Server {
             .build()
             .new_agent();
         let mut response = agent.get(&format!("{}{path}", self.base)).call().ok()?;
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string().ok()?;
+        Some((status, body))
+    }
+
+    fn post(&self, path: &str, json: &str) -> Option<(u16, String)> {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .new_agent();
+        let mut response = agent
+            .post(&format!("{}{path}", self.base))
+            .header("Content-Type", "application/json")
+            .send(json)
+            .ok()?;
         let status = response.status().as_u16();
         let body = response.body_mut().read_to_string().ok()?;
         Some((status, body))
