@@ -349,6 +349,56 @@ async fn list_parameters_are_checked(db: TestDatabase) {
         (status, page["items"].as_array().map(Vec::len)),
         (200, Some(0))
     );
+    // Any cursor matching the documented pattern is a position, even one we never issued.
+    let (status, _, page) = send(
+        &app,
+        request("GET", "/api/v1/users?cursor=00", Some(&admin), None),
+    )
+    .await;
+    assert_eq!(
+        (status, page["items"].as_array().map(Vec::len)),
+        (200, Some(1))
+    );
+}
+
+/// No database text column can hold NUL: it is refused at the door on both backends.
+async fn nul_characters_are_refused_and_malformed_ids_are_404(db: TestDatabase) {
+    seed_user(&db, "admin@example.com", Role::Admin);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (admin, _) = login(&app, "admin@example.com").await;
+    let body = json!({"name": "East", "manager_ids": ["a", "b\u{0}c"], "member_ids": []});
+    let (status, _, problem) = send(
+        &app,
+        request("POST", "/api/v1/teams", Some(&admin), Some(body)),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        problem["errors"],
+        json!([{"pointer": "/manager_ids/1", "code": "invalid_character", "message": "text must not contain the NUL character"}])
+    );
+    let body = json!({"email": "a\u{0}@example.com", "password": "whatever-password"});
+    let (status, _, problem) = send(
+        &app,
+        request("POST", "/api/v1/auth/login", None, Some(body)),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["pointer"].as_str()),
+        (422, Some("/email"))
+    );
+    for uri in [
+        "/api/v1/users/not-a-uuid",
+        "/api/v1/teams/%00",
+        "/api/v1/users/01936f0e-0000-7000-8000-00000000000%00",
+    ] {
+        let (status, _, problem) = send(&app, request("GET", uri, Some(&admin), None)).await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (404, Some("not_found")),
+            "{uri}"
+        );
+    }
 }
 
 backend_tests!(async actix:
@@ -359,4 +409,5 @@ backend_tests!(async actix:
     teams_through_the_api,
     api_keys_work_until_revoked,
     list_parameters_are_checked,
+    nul_characters_are_refused_and_malformed_ids_are_404,
 );

@@ -106,6 +106,14 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for ApiJso
                 ))
                 .into());
             }
+            if let Some(pointer) = nul_character(&value, &mut String::new()) {
+                return Err(ApiError::from(crm_domain::DomainError::invalid(
+                    pointer,
+                    "invalid_character",
+                    "text must not contain the NUL character",
+                ))
+                .into());
+            }
             serde_path_to_error::deserialize(value)
                 .map(ApiJson)
                 .map_err(|e| {
@@ -113,6 +121,35 @@ impl<T: serde::de::DeserializeOwned + 'static> actix_web::FromRequest for ApiJso
                         .into()
                 })
         })
+    }
+}
+
+/// The pointer to the first string (or object key) holding a NUL character, which no text
+/// column of either database can store.
+fn nul_character(value: &serde_json::Value, pointer: &mut String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('\0') => Some(pointer.clone()),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let len = pointer.len();
+            pointer.push_str(&format!("/{i}"));
+            let found = nul_character(item, pointer);
+            pointer.truncate(len);
+            found
+        }),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let len = pointer.len();
+            pointer.push('/');
+            pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            let found = if key.contains('\0') {
+                Some(pointer.clone())
+            } else {
+                nul_character(item, pointer)
+            };
+            pointer.truncate(len);
+            found
+        }),
+        _ => None,
     }
 }
 

@@ -70,44 +70,50 @@ fn apply_access_rules(document: &mut OpenApiDocument) {
                 .build(),
         ),
     );
-    for item in document.paths.paths.values_mut() {
-        let operations = [
+    for operation in operations_mut(document) {
+        if operation.request_body.is_some() {
+            add_body_errors(operation);
+        }
+        let rule = operation
+            .operation_id
+            .as_deref()
+            .and_then(crate::auth::access::rule);
+        let Some(rule) = rule else { continue };
+        if rule.is_public() {
+            continue;
+        }
+        operation.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
+        let responses = &mut operation.responses.responses;
+        let mut unauthorized = problem_response("Missing, invalid or expired credentials.");
+        let mut challenge = Header::new(ObjectBuilder::new().schema_type(Type::String));
+        challenge.description = Some("`Bearer`".to_string());
+        unauthorized
+            .headers
+            .insert("WWW-Authenticate".to_string(), RefOr::T(challenge));
+        responses
+            .entry("401".to_string())
+            .or_insert(RefOr::T(unauthorized));
+        responses
+            .entry("403".to_string())
+            .or_insert(RefOr::T(problem_response(
+                "The caller's role or the API key's scopes do not allow this operation.",
+            )));
+    }
+}
+
+/// Every operation of the document.
+fn operations_mut(document: &mut OpenApiDocument) -> impl Iterator<Item = &mut Operation> {
+    document.paths.paths.values_mut().flat_map(|item| {
+        [
             &mut item.get,
             &mut item.put,
             &mut item.post,
             &mut item.delete,
             &mut item.patch,
-        ];
-        for operation in operations.into_iter().flatten() {
-            if operation.request_body.is_some() {
-                add_body_errors(operation);
-            }
-            let rule = operation
-                .operation_id
-                .as_deref()
-                .and_then(crate::auth::access::rule);
-            let Some(rule) = rule else { continue };
-            if rule.is_public() {
-                continue;
-            }
-            operation.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
-            let responses = &mut operation.responses.responses;
-            let mut unauthorized = problem_response("Missing, invalid or expired credentials.");
-            let mut challenge = Header::new(ObjectBuilder::new().schema_type(Type::String));
-            challenge.description = Some("`Bearer`".to_string());
-            unauthorized
-                .headers
-                .insert("WWW-Authenticate".to_string(), RefOr::T(challenge));
-            responses
-                .entry("401".to_string())
-                .or_insert(RefOr::T(unauthorized));
-            responses
-                .entry("403".to_string())
-                .or_insert(RefOr::T(problem_response(
-                    "The caller's role or the API key's scopes do not allow this operation.",
-                )));
-        }
-    }
+        ]
+        .into_iter()
+        .flatten()
+    })
 }
 
 /// What the JSON extractor answers before a handler runs, for every operation with a body.
@@ -180,17 +186,8 @@ fn add_request_id_header(document: &mut OpenApiDocument) {
         "The request's id: the client's `X-Request-Id` when it was safe to keep, else a new UUIDv7."
             .to_string(),
     );
-    for item in document.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for operation in operations.into_iter().flatten() {
-            add_header(operation, &header);
-        }
+    for operation in operations_mut(document) {
+        add_header(operation, &header);
     }
 }
 

@@ -41,7 +41,8 @@ impl PageQuery {
                     .ok()
                     .filter(|_| cursor.len() <= 512 && !cursor.is_empty())
                     .filter(|_| !cursor.bytes().any(|b| b.is_ascii_uppercase()))
-                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                    // Keys never hold NUL, and no database text can: drop it from the position.
+                    .map(|bytes| String::from_utf8_lossy(&bytes).replace('\0', ""))
                     .ok_or_else(|| {
                         invalid_query("cursor", "invalid", "not a cursor this API issued".into())
                     })?,

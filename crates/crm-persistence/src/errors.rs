@@ -33,6 +33,23 @@ impl TxError {
     }
 }
 
+/// A unique-constraint violation as the given conflict; any other error unchanged.
+pub(crate) fn on_unique_violation(
+    err: DieselError,
+    code: &'static str,
+    message: &'static str,
+) -> TxError {
+    match err {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            TxError::Domain(DomainError::Conflict {
+                code,
+                message: message.into(),
+            })
+        }
+        other => other.into(),
+    }
+}
+
 /// Maps a diesel error to what the client may learn of it.
 pub(crate) fn map_diesel_error(err: DieselError) -> DomainError {
     match &err {

@@ -8,10 +8,10 @@ use crm_domain::page::{Page, PageRequest};
 use crm_domain::ports::TeamStore;
 use crm_domain::{DomainError, FieldError};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 
 use crate::convert::{new_id, stored, utc};
-use crate::errors::TxError;
+use crate::errors::{on_unique_violation, TxError};
 use crate::schema::{team_members, teams, users};
 use crate::{Database, DbConnection};
 
@@ -149,15 +149,11 @@ fn write_members(conn: &mut DbConnection, team_id: &str, team: &TeamDraft) -> Re
 }
 
 fn duplicate_name(err: DieselError) -> TxError {
-    match err {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-            TxError::Domain(DomainError::Conflict {
-                code: "duplicate_name",
-                message: "a team with this name already exists".into(),
-            })
-        }
-        other => other.into(),
-    }
+    on_unique_violation(
+        err,
+        "duplicate_name",
+        "a team with this name already exists",
+    )
 }
 
 impl TeamStore for Database {

@@ -6,10 +6,10 @@ use crm_domain::page::{Page, PageRequest};
 use crm_domain::ports::{RefreshOutcome, SessionStore, UserStore};
 use crm_domain::DomainError;
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 
 use crate::convert::{corrupt, new_id, stored, utc};
-use crate::errors::TxError;
+use crate::errors::{on_unique_violation, TxError};
 use crate::schema::{refresh_tokens, users};
 use crate::{Database, DbConnection};
 
@@ -54,15 +54,11 @@ fn load_user(conn: &mut DbConnection, id: &str) -> Result<User, TxError> {
 }
 
 fn duplicate_email(err: DieselError) -> TxError {
-    match err {
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-            TxError::Domain(DomainError::Conflict {
-                code: "duplicate_email",
-                message: "a user with this email already exists".into(),
-            })
-        }
-        other => other.into(),
-    }
+    on_unique_violation(
+        err,
+        "duplicate_email",
+        "a user with this email already exists",
+    )
 }
 
 /// How many active admins would remain besides `except`.

@@ -96,7 +96,7 @@ pub(crate) async fn list_api_keys(
     tag = "api-keys",
     operation_id = "delete_api_key",
     summary = "Revoke an API key",
-    params(("id" = String, Path, description = "The key's id.")),
+    params(("id" = uuid::Uuid, Path, description = "The key's id.")),
     responses(
         (status = 204, description = "Revoked."),
         (status = 404, description = "No such live key.", body = Problem,
@@ -106,9 +106,9 @@ pub(crate) async fn list_api_keys(
 #[delete("/api-keys/{id}")]
 pub(crate) async fn delete_api_key(
     state: web::Data<ApiState>,
-    id: web::Path<String>,
+    id: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let store = state.stores.api_keys.clone();
-    blocking(move || store.revoke_api_key(&id, Utc::now())).await?;
+    blocking(move || store.revoke_api_key(&id.to_string(), Utc::now())).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -71,7 +71,7 @@ pub(crate) async fn list_teams(
     tag = "teams",
     operation_id = "get_team",
     summary = "Get a team",
-    params(("id" = String, Path, description = "The team's id.")),
+    params(("id" = uuid::Uuid, Path, description = "The team's id.")),
     responses(
         (status = 200, description = "The team.", body = TeamDto,
             headers(("ETag" = String, description = "The team's version."))),
@@ -82,10 +82,10 @@ pub(crate) async fn list_teams(
 #[get("/teams/{id}")]
 pub(crate) async fn get_team(
     state: web::Data<ApiState>,
-    id: web::Path<String>,
+    id: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let store = state.stores.teams.clone();
-    let team = blocking(move || store.team(&id)).await?;
+    let team = blocking(move || store.team(&id.to_string())).await?;
     Ok(ok_with_etag(team.version, &TeamDto::from(team)))
 }
 
@@ -95,7 +95,7 @@ pub(crate) async fn get_team(
     operation_id = "update_team",
     summary = "Update a team",
     params(
-        ("id" = String, Path, description = "The team's id."),
+        ("id" = uuid::Uuid, Path, description = "The team's id."),
         ("If-Match" = Option<String>, Header, description = "The `ETag` you read; refused with 412 if the team changed since."),
     ),
     request_body(content = UpdateTeam, content_type = "application/merge-patch+json"),
@@ -117,16 +117,20 @@ pub(crate) async fn get_team(
 pub(crate) async fn update_team(
     req: HttpRequest,
     state: web::Data<ApiState>,
-    id: web::Path<String>,
+    id: web::Path<uuid::Uuid>,
     body: ApiJson<UpdateTeam>,
 ) -> Result<HttpResponse, ApiError> {
     let patch = body.0.validate()?;
     let expected = if_match(&req)?;
     let store = state.stores.teams.clone();
     let team = blocking(move || {
-        let current = store.team(&id)?;
+        let current = store.team(&id.to_string())?;
         let version = current.version;
-        store.replace_team(&id, patch.apply(current), expected.or(Some(version)))
+        store.replace_team(
+            &id.to_string(),
+            patch.apply(current),
+            expected.or(Some(version)),
+        )
     })
     .await?;
     Ok(ok_with_etag(team.version, &TeamDto::from(team)))
@@ -137,7 +141,7 @@ pub(crate) async fn update_team(
     tag = "teams",
     operation_id = "delete_team",
     summary = "Delete a team",
-    params(("id" = String, Path, description = "The team's id.")),
+    params(("id" = uuid::Uuid, Path, description = "The team's id.")),
     responses(
         (status = 204, description = "Deleted."),
         (status = 404, description = "No such team.", body = Problem,
@@ -147,9 +151,9 @@ pub(crate) async fn update_team(
 #[delete("/teams/{id}")]
 pub(crate) async fn delete_team(
     state: web::Data<ApiState>,
-    id: web::Path<String>,
+    id: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let store = state.stores.teams.clone();
-    blocking(move || store.delete_team(&id)).await?;
+    blocking(move || store.delete_team(&id.to_string())).await?;
     Ok(HttpResponse::NoContent().finish())
 }

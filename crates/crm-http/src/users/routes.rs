@@ -83,7 +83,7 @@ pub(crate) async fn list_users(
     tag = "users",
     operation_id = "get_user",
     summary = "Get a user",
-    params(("id" = String, Path, description = "The user's id.")),
+    params(("id" = uuid::Uuid, Path, description = "The user's id.")),
     responses(
         (status = 200, description = "The user.", body = UserDto,
             headers(("ETag" = String, description = "The user's version."))),
@@ -94,10 +94,10 @@ pub(crate) async fn list_users(
 #[get("/users/{id}")]
 pub(crate) async fn get_user(
     state: web::Data<ApiState>,
-    id: web::Path<String>,
+    id: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let store = state.stores.users.clone();
-    let user = blocking(move || store.user(&id)).await?;
+    let user = blocking(move || store.user(&id.to_string())).await?;
     Ok(ok_with_etag(user.version, &UserDto::from(user)))
 }
 
@@ -109,7 +109,7 @@ pub(crate) async fn get_user(
     operation_id = "update_user",
     summary = "Update a user",
     params(
-        ("id" = String, Path, description = "The user's id."),
+        ("id" = uuid::Uuid, Path, description = "The user's id."),
         ("If-Match" = Option<String>, Header, description = "The `ETag` you read; the update is refused with 412 if the user changed since."),
     ),
     request_body(content = UpdateUser, content_type = "application/merge-patch+json"),
@@ -131,7 +131,7 @@ pub(crate) async fn get_user(
 pub(crate) async fn update_user(
     req: HttpRequest,
     state: web::Data<ApiState>,
-    id: web::Path<String>,
+    id: web::Path<uuid::Uuid>,
     body: ApiJson<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
     let change = body.0.validate()?;
@@ -145,7 +145,7 @@ pub(crate) async fn update_user(
             active: change.active,
             password_hash,
         };
-        store.update_user(&id, changes, expected)
+        store.update_user(&id.to_string(), changes, expected)
     })
     .await?;
     Ok(ok_with_etag(user.version, &UserDto::from(user)))
