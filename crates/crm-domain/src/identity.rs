@@ -168,13 +168,14 @@ pub fn check_password(password: &str, pointer: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Checks a required name: 1 to [`NAME_MAX`] characters after trimming; returns it trimmed.
+/// Checks a required name: at most [`NAME_MAX`] characters as sent, not blank; returns it
+/// trimmed.
 pub fn check_name(name: &str, pointer: &str) -> Result<String, FieldError> {
     let trimmed = name.trim();
     if trimmed.is_empty() {
         return Err(FieldError::new(pointer, "required", "must not be blank"));
     }
-    if trimmed.chars().count() > NAME_MAX {
+    if name.chars().count() > NAME_MAX {
         return Err(FieldError::new(
             pointer,
             "too_long",
@@ -417,6 +418,12 @@ mod tests {
         assert_eq!(
             check_name(&"x".repeat(201), "/name").map_err(|e| e.code),
             Err("too_long".into())
+        );
+        let padded = format!(" {} ", "x".repeat(199));
+        assert_eq!(
+            check_name(&padded, "/name").map_err(|e| e.code),
+            Err("too_long".into()),
+            "the limit counts what was sent, as the schema's maxLength does"
         );
     }
 

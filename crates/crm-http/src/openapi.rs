@@ -5,7 +5,7 @@ use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::header::Header;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{ArrayItems, Object, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{OpenApi as OpenApiDocument, Ref, RefOr};
 
@@ -46,6 +46,7 @@ pub fn document() -> OpenApiDocument {
         .split_for_parts();
     document.info.version = env!("CARGO_PKG_VERSION").to_string();
     apply_access_rules(&mut document);
+    forbid_nul_in_request_text(&mut document);
     add_request_id_header(&mut document);
     document
 }
@@ -98,6 +99,60 @@ fn apply_access_rules(document: &mut OpenApiDocument) {
             .or_insert(RefOr::T(problem_response(
                 "The caller's role or the API key's scopes do not allow this operation.",
             )));
+    }
+}
+
+/// Text with no NUL character (which no database column can store; see `ApiJson`).
+pub(crate) const NO_NUL: &str = "^[^\\u0000]*$";
+
+/// Every string in a request body is refused when it holds a NUL character; say so with a
+/// pattern on each string property (and string array item) of every request body schema.
+fn forbid_nul_in_request_text(document: &mut OpenApiDocument) {
+    let bodies: Vec<String> = operations_mut(document)
+        .filter_map(|op| match op.request_body.as_ref() {
+            Some(RefOr::T(body)) => Some(body),
+            _ => None,
+        })
+        .flat_map(|body| body.content.values())
+        .filter_map(|content| match content {
+            RefOr::T(content) => content.schema.as_ref(),
+            RefOr::Ref(_) => None,
+        })
+        .filter_map(|schema| match schema {
+            RefOr::Ref(r) => r.ref_location.rsplit('/').next().map(str::to_owned),
+            RefOr::T(_) => None,
+        })
+        .collect();
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
+    for name in bodies {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&name) {
+            for property in object.properties.values_mut() {
+                match property {
+                    RefOr::T(Schema::Object(field)) => no_nul(field),
+                    RefOr::T(Schema::Array(array)) => {
+                        if let ArrayItems::RefOrSchema(item) = &mut array.items {
+                            if let RefOr::T(Schema::Object(item)) = item.as_mut() {
+                                no_nul(item);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+fn no_nul(field: &mut Object) {
+    let is_text = match &field.schema_type {
+        SchemaType::Type(t) => *t == Type::String,
+        SchemaType::Array(types) => types.contains(&Type::String),
+        SchemaType::AnyValue => false,
+    };
+    if is_text && field.pattern.is_none() && field.enum_values.is_none() {
+        field.pattern = Some(NO_NUL.to_string());
     }
 }
 

@@ -104,7 +104,11 @@ impl From<ApiKey> for ApiKeyDto {
 #[schema(example = json!({"name": "Web form import", "scopes": ["customers:write", "imports:write"]}))]
 pub(crate) struct CreateApiKey {
     /// What the key is for, 1 to 200 characters.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^\s*[^\s\u0000][^\u0000]*$"
+    )]
     pub name: String,
     /// One or more scopes.
     #[schema(value_type = Vec<ScopeDto>, min_items = 1, max_items = 8)]

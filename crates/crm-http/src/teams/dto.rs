@@ -60,7 +60,11 @@ impl From<Team> for TeamDto {
 }))]
 pub(crate) struct CreateTeam {
     /// 1 to 200 characters, unique.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^\s*[^\s\u0000][^\u0000]*$"
+    )]
     pub name: String,
     /// One or more users with the manager or admin role.
     #[schema(min_items = 1, max_items = 500)]
@@ -98,7 +102,7 @@ impl CreateTeam {
 pub(crate) struct UpdateTeam {
     /// New name.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = String, min_length = 1, max_length = 200)]
+    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = r"^\s*[^\s\u0000][^\u0000]*$")]
     pub name: Option<Option<String>>,
     /// New managers (replaces the list).
     #[serde(default, deserialize_with = "nullable")]

@@ -98,7 +98,11 @@ pub(crate) struct CreateUser {
     #[schema(max_length = 254, format = "email")]
     pub email: String,
     /// Name shown to colleagues, 1 to 200 characters.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^\s*[^\s\u0000][^\u0000]*$"
+    )]
     pub display_name: String,
     /// What the user may do.
     #[schema(value_type = RoleDto)]
@@ -153,7 +157,7 @@ impl CreateUser {
 pub(crate) struct UpdateUser {
     /// New display name.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = String, min_length = 1, max_length = 200)]
+    #[schema(value_type = String, min_length = 1, max_length = 200, pattern = r"^\s*[^\s\u0000][^\u0000]*$")]
     pub display_name: Option<Option<String>>,
     /// New role.
     #[serde(default, deserialize_with = "nullable")]
