@@ -319,6 +319,42 @@ fn serves_and_stops_gracefully(database_url: Option<&str>, backend: &str) {
     assert!(log.contains(r#""route":"/api/v1/meta""#), "{log}");
 }
 
+/// A request still being received when SIGTERM arrives is finished and answered before the
+/// server exits.
+#[test]
+fn sigterm_lets_an_in_flight_request_finish() {
+    use std::io::Write;
+    use std::net::TcpStream;
+    let dir = temp_dir();
+    let server = Server::start(dir.path(), None);
+    let address = server.base.trim_start_matches("http://").to_string();
+    let body = r#"{"email": "nobody@example.com", "password": "not-the-password"}"#;
+    let mut stream = TcpStream::connect(&address).unwrap_or_else(|e| panic!("{e}"));
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let (first, rest) = body.split_at(10);
+    stream
+        .write_all(head.as_bytes())
+        .and_then(|_| stream.write_all(first.as_bytes()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = server.child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    std::thread::sleep(Duration::from_millis(300));
+    stream
+        .write_all(rest.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(answer.contains("invalid_credentials"), "{answer}");
+    let (code, log) = server.terminate();
+    assert_eq!(code, Some(0), "{log}");
+}
+
 #[test]
 fn serves_sqlite_by_default_and_stops_on_sigterm() {
     serves_and_stops_gracefully(None, "sqlite");
