@@ -50,6 +50,14 @@ pub enum DomainError {
         /// Explanation for a person.
         message: String,
     },
+    /// A record with the same identifying value (normalised phone or email) exists.
+    #[error("duplicate {entity}")]
+    Duplicate {
+        /// What kind of record, e.g. `customer`.
+        entity: &'static str,
+        /// The existing record, when the caller may see it; `None` otherwise.
+        existing_id: Option<String>,
+    },
     /// The caller's role may not use this function.
     #[error("forbidden")]
     Forbidden,

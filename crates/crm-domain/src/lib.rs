@@ -2,6 +2,8 @@
 //! cases need. This crate performs no I/O and knows nothing of HTTP or SQL; the persistence crate
 //! implements the store traits and the HTTP crate calls them.
 
+pub mod contact_points;
+pub mod customers;
 pub mod error;
 pub mod identity;
 pub mod page;

@@ -117,3 +117,107 @@ pub trait TeamStore: Send + Sync {
     /// Which records `principal` may see.
     fn visibility(&self, principal: &Principal) -> Result<Visibility, DomainError>;
 }
+
+/// Which customers to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerFilter {
+    /// Only those owned by this user.
+    pub owner_id: Option<String>,
+    /// Only this kind.
+    pub kind: Option<crate::customers::CustomerKind>,
+    /// Only this status.
+    pub status: Option<crate::customers::LifecycleStatus>,
+    /// `Some(true)`: only the pool; `Some(false)`: only owned ones.
+    pub pool: Option<bool>,
+}
+
+/// Who is acting, for records and audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The user or API key id.
+    pub id: String,
+    /// What the caller may see.
+    pub visibility: Visibility,
+}
+
+/// A change of ownership.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnershipChange {
+    /// The caller takes a pool customer; refused when they own `limit` customers already.
+    Claim {
+        /// The claiming user.
+        user_id: String,
+        /// Most customers one rep may own through claims.
+        limit: i64,
+    },
+    /// The owner gives the customer back to the pool.
+    Release,
+    /// A manager or admin gives the customer to a user.
+    Assign {
+        /// The new owner.
+        owner_id: String,
+    },
+}
+
+/// One entry of a customer's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerEvent {
+    /// UUIDv7.
+    pub id: String,
+    /// `created`, `updated`, `deleted`, `claimed`, `released`, `assigned`.
+    pub action: String,
+    /// Who did it (user or API key id).
+    pub actor_id: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Each changed field with old and new value.
+    pub changes: Vec<crate::customers::FieldChange>,
+}
+
+/// Customers. Every method applies the actor's visibility: a customer they may not see is
+/// `NotFound`, exactly like one that does not exist.
+pub trait CustomerStore: Send + Sync {
+    /// Creates a customer owned by `owner_id` (`None`: the pool). Unless `allow_duplicate`, a
+    /// customer with the same normalised phone or email is a `Conflict` (`duplicate_customer`),
+    /// naming the existing id only when the actor can see it.
+    fn create_customer(
+        &self,
+        actor: &Actor,
+        fields: crate::customers::CustomerFields,
+        owner_id: Option<String>,
+        allow_duplicate: bool,
+    ) -> Result<crate::customers::Customer, DomainError>;
+    /// One visible customer.
+    fn customer(&self, actor: &Actor, id: &str) -> Result<crate::customers::Customer, DomainError>;
+    /// Visible customers in id order.
+    fn list_customers(
+        &self,
+        actor: &Actor,
+        filter: &CustomerFilter,
+        page: &PageRequest,
+    ) -> Result<Page<crate::customers::Customer>, DomainError>;
+    /// Replaces the written fields, recording each change.
+    fn update_customer(
+        &self,
+        actor: &Actor,
+        id: &str,
+        fields: crate::customers::CustomerFields,
+        expected_version: Option<i64>,
+    ) -> Result<crate::customers::Customer, DomainError>;
+    /// Soft-deletes a customer.
+    fn delete_customer(&self, actor: &Actor, id: &str) -> Result<(), DomainError>;
+    /// Claims, releases or assigns, recording the change.
+    fn change_owner(
+        &self,
+        actor: &Actor,
+        id: &str,
+        change: OwnershipChange,
+    ) -> Result<crate::customers::Customer, DomainError>;
+    /// The customer's history, newest first.
+    fn customer_history(
+        &self,
+        actor: &Actor,
+        id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<CustomerEvent>, DomainError>;
+}

@@ -42,6 +42,11 @@ pub struct Problem {
     pub request_id: String,
     /// Every invalid field, each with a JSON pointer; empty when the problem is not about fields.
     pub errors: Vec<ProblemFieldError>,
+    /// On `duplicate` conflicts only: the existing record, when you may see it (`null` when it
+    /// exists but is not visible to you).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = "uuid")]
+    pub existing_id: Option<Option<String>>,
 }
 
 /// One invalid field.
@@ -68,6 +73,8 @@ impl From<FieldError> for ProblemFieldError {
 /// An error on its way to the client. Converts from [`DomainError`]; renders as problem+json.
 #[derive(Debug, Clone)]
 pub struct ApiError {
+    /// Boxed: set only on duplicate conflicts, and it keeps `Result<_, ApiError>` small.
+    existing_id: Option<Box<Option<String>>>,
     status: StatusCode,
     code: &'static str,
     title: &'static str,
@@ -85,6 +92,7 @@ impl ApiError {
         detail: impl Into<String>,
     ) -> Self {
         Self {
+            existing_id: None,
             status,
             code,
             title,
@@ -178,6 +186,7 @@ impl ApiError {
             code: self.code.to_string(),
             request_id: current_request_id().unwrap_or_default(),
             errors: self.errors.clone(),
+            existing_id: self.existing_id.as_deref().cloned(),
         }
     }
 }
@@ -236,6 +245,20 @@ impl From<DomainError> for ApiError {
             }
             DomainError::Conflict { code, message } => {
                 Self::new(StatusCode::CONFLICT, code, "Conflict", message)
+            }
+            DomainError::Duplicate {
+                entity,
+                existing_id,
+            } => {
+                let detail = match &existing_id {
+                    Some(id) => format!("A {entity} with the same phone or email exists: {id}."),
+                    None => format!(
+                        "A {entity} with the same phone or email exists that you cannot see."
+                    ),
+                };
+                let mut err = Self::new(StatusCode::CONFLICT, "duplicate", "Conflict", detail);
+                err.existing_id = Some(Box::new(existing_id));
+                err
             }
             DomainError::Forbidden => Self::new(
                 StatusCode::FORBIDDEN,

@@ -5,6 +5,7 @@
 mod api_keys;
 mod connection;
 mod convert;
+mod customers;
 mod database;
 mod errors;
 mod migrations;

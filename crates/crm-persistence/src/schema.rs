@@ -86,3 +86,52 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     api_keys
 );
+
+diesel::table! {
+    /// Customers.
+    customers (id) {
+        id -> Text,
+        kind -> Text,
+        name -> Text,
+        legal_name -> Nullable<Text>,
+        industry -> Nullable<Text>,
+        company_size -> Nullable<Text>,
+        website -> Nullable<Text>,
+        address -> Nullable<Text>,
+        tax_id -> Nullable<Text>,
+        gender -> Nullable<Text>,
+        birthday -> Nullable<Date>,
+        phone -> Nullable<Text>,
+        phone_normalized -> Nullable<Text>,
+        email -> Nullable<Text>,
+        email_normalized -> Nullable<Text>,
+        status -> Text,
+        classification -> Nullable<Text>,
+        lead_source -> Nullable<Text>,
+        tags -> Text,
+        owner_id -> Nullable<Text>,
+        score -> BigInt,
+        last_activity_at -> Nullable<Timestamp>,
+        next_follow_up_at -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// What happened to each customer: who, when, and each field's old and new value.
+    customer_events (id) {
+        id -> Text,
+        customer_id -> Text,
+        action -> Text,
+        actor_id -> Text,
+        at -> Timestamp,
+        changes -> Text,
+    }
+}
+
+diesel::joinable!(customer_events -> customers (customer_id));
+diesel::allow_tables_to_appear_in_same_query!(customers, customer_events, users);

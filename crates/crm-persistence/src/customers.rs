@@ -1,0 +1,533 @@
+//! `CustomerStore` on the database.
+
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use crm_domain::contact_points::Phone;
+use crm_domain::customers::{Customer, CustomerFields, CustomerKind, FieldChange, LifecycleStatus};
+use crm_domain::identity::{Email, Visibility};
+use crm_domain::page::{Page, PageRequest};
+use crm_domain::ports::{Actor, CustomerEvent, CustomerFilter, CustomerStore, OwnershipChange};
+use crm_domain::{DomainError, FieldError};
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use crate::convert::{corrupt, new_id, stored, utc};
+use crate::errors::TxError;
+use crate::schema::{customer_events, customers, users};
+use crate::{Database, DbConnection};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = customers)]
+struct CustomerRow {
+    id: String,
+    kind: String,
+    name: String,
+    legal_name: Option<String>,
+    industry: Option<String>,
+    company_size: Option<String>,
+    website: Option<String>,
+    address: Option<String>,
+    tax_id: Option<String>,
+    gender: Option<String>,
+    birthday: Option<NaiveDate>,
+    phone: Option<String>,
+    phone_normalized: Option<String>,
+    email: Option<String>,
+    email_normalized: Option<String>,
+    status: String,
+    classification: Option<String>,
+    lead_source: Option<String>,
+    tags: String,
+    owner_id: Option<String>,
+    score: i64,
+    last_activity_at: Option<NaiveDateTime>,
+    next_follow_up_at: Option<NaiveDateTime>,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
+
+impl CustomerRow {
+    fn into_domain(self) -> Result<Customer, DomainError> {
+        let phone = match (self.phone, self.phone_normalized) {
+            (Some(display), Some(normalized)) => Some(Phone {
+                display,
+                normalized,
+            }),
+            _ => None,
+        };
+        let email = match (self.email, self.email_normalized) {
+            (Some(display), Some(normalized)) => Some(Email {
+                display,
+                normalized,
+            }),
+            _ => None,
+        };
+        Ok(Customer {
+            fields: CustomerFields {
+                kind: CustomerKind::parse(&self.kind)
+                    .ok_or_else(|| corrupt("customers.kind", &self.kind))?,
+                name: self.name,
+                legal_name: self.legal_name,
+                industry: self.industry,
+                company_size: self.company_size,
+                website: self.website,
+                address: self.address,
+                tax_id: self.tax_id,
+                gender: self.gender,
+                birthday: self.birthday,
+                phone,
+                email,
+                status: LifecycleStatus::parse(&self.status)
+                    .ok_or_else(|| corrupt("customers.status", &self.status))?,
+                classification: self.classification,
+                lead_source: self.lead_source,
+                tags: serde_json::from_str(&self.tags)
+                    .map_err(|_| corrupt("customers.tags", &self.tags))?,
+            },
+            id: self.id,
+            owner_id: self.owner_id,
+            score: self.score,
+            last_activity_at: self.last_activity_at.map(utc),
+            next_follow_up_at: self.next_follow_up_at.map(utc),
+            created_at: utc(self.created_at),
+            updated_at: utc(self.updated_at),
+            version: self.version,
+        })
+    }
+}
+
+/// The written columns of a customer.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = customers, treat_none_as_null = true)]
+struct CustomerWrite<'a> {
+    kind: &'a str,
+    name: &'a str,
+    legal_name: Option<&'a str>,
+    industry: Option<&'a str>,
+    company_size: Option<&'a str>,
+    website: Option<&'a str>,
+    address: Option<&'a str>,
+    tax_id: Option<&'a str>,
+    gender: Option<&'a str>,
+    birthday: Option<NaiveDate>,
+    phone: Option<&'a str>,
+    phone_normalized: Option<&'a str>,
+    email: Option<&'a str>,
+    email_normalized: Option<&'a str>,
+    status: &'a str,
+    classification: Option<&'a str>,
+    lead_source: Option<&'a str>,
+    tags: String,
+}
+
+impl<'a> CustomerWrite<'a> {
+    fn of(f: &'a CustomerFields) -> Result<Self, DomainError> {
+        Ok(Self {
+            kind: f.kind.as_str(),
+            name: &f.name,
+            legal_name: f.legal_name.as_deref(),
+            industry: f.industry.as_deref(),
+            company_size: f.company_size.as_deref(),
+            website: f.website.as_deref(),
+            address: f.address.as_deref(),
+            tax_id: f.tax_id.as_deref(),
+            gender: f.gender.as_deref(),
+            birthday: f.birthday,
+            phone: f.phone.as_ref().map(|p| p.display.as_str()),
+            phone_normalized: f.phone.as_ref().map(|p| p.normalized.as_str()),
+            email: f.email.as_ref().map(|e| e.display.as_str()),
+            email_normalized: f.email.as_ref().map(|e| e.normalized.as_str()),
+            status: f.status.as_str(),
+            classification: f.classification.as_deref(),
+            lead_source: f.lead_source.as_deref(),
+            tags: serde_json::to_string(&f.tags).map_err(DomainError::internal)?,
+        })
+    }
+}
+
+const CUSTOMER: DomainError = DomainError::NotFound { entity: "customer" };
+
+/// The live customer `id`, when `visibility` lets the caller see it.
+fn load_visible(
+    conn: &mut DbConnection,
+    visibility: &Visibility,
+    id: &str,
+) -> Result<Customer, TxError> {
+    let row = customers::table
+        .find(id)
+        .filter(customers::deleted_at.is_null())
+        .select(CustomerRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(CUSTOMER)?;
+    if !visibility.allows(row.owner_id.as_deref()) {
+        return Err(CUSTOMER.into());
+    }
+    Ok(row.into_domain()?)
+}
+
+/// A live customer other than `except` with the same normalised phone or email.
+fn find_duplicate(
+    conn: &mut DbConnection,
+    visibility: &Visibility,
+    fields: &CustomerFields,
+    except: Option<&str>,
+) -> Result<Option<DomainError>, TxError> {
+    let phone = fields.phone.as_ref().map(|p| p.normalized.clone());
+    let email = fields.email.as_ref().map(|e| e.normalized.clone());
+    if phone.is_none() && email.is_none() {
+        return Ok(None);
+    }
+    let mut query = customers::table
+        .filter(customers::deleted_at.is_null())
+        .filter(
+            customers::phone_normalized
+                .eq(phone)
+                .or(customers::email_normalized.eq(email)),
+        )
+        .select((customers::id, customers::owner_id))
+        .order(customers::id.asc())
+        .into_boxed();
+    if let Some(except) = except {
+        query = query.filter(customers::id.ne(except));
+    }
+    let matches: Vec<(String, Option<String>)> = query.limit(20).load(conn)?;
+    if matches.is_empty() {
+        return Ok(None);
+    }
+    let visible = matches
+        .iter()
+        .find(|(_, owner)| visibility.allows(owner.as_deref()))
+        .map(|(id, _)| id.clone());
+    Ok(Some(DomainError::Duplicate {
+        entity: "customer",
+        existing_id: visible,
+    }))
+}
+
+fn record(
+    conn: &mut DbConnection,
+    customer_id: &str,
+    action: &str,
+    actor: &Actor,
+    at: NaiveDateTime,
+    changes: &[FieldChange],
+) -> Result<(), TxError> {
+    let changes: Vec<Value> = changes
+        .iter()
+        .map(|c| json!({"field": c.field, "old": c.old, "new": c.new}))
+        .collect();
+    diesel::insert_into(customer_events::table)
+        .values((
+            customer_events::id.eq(new_id()),
+            customer_events::customer_id.eq(customer_id),
+            customer_events::action.eq(action),
+            customer_events::actor_id.eq(&actor.id),
+            customer_events::at.eq(at),
+            customer_events::changes.eq(Value::Array(changes).to_string()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn owner_change(old: &Option<String>, new: &Option<String>) -> Vec<FieldChange> {
+    vec![FieldChange {
+        field: "owner_id".to_string(),
+        old: json!(old),
+        new: json!(new),
+    }]
+}
+
+/// The new owner must be an active user the actor can see records of.
+fn check_owner(
+    conn: &mut DbConnection,
+    visibility: &Visibility,
+    owner_id: &str,
+) -> Result<(), TxError> {
+    let active: Option<bool> = users::table
+        .find(owner_id)
+        .select(users::active)
+        .first(conn)
+        .optional()?;
+    let allowed = active == Some(true) && visibility.allows(Some(owner_id));
+    if !allowed {
+        return Err(DomainError::Validation(vec![FieldError::new(
+            "/owner_id",
+            "invalid_owner",
+            "not an active user whose customers you may manage",
+        )])
+        .into());
+    }
+    Ok(())
+}
+
+impl CustomerStore for Database {
+    fn create_customer(
+        &self,
+        actor: &Actor,
+        fields: CustomerFields,
+        owner_id: Option<String>,
+        allow_duplicate: bool,
+    ) -> Result<Customer, DomainError> {
+        let id = new_id();
+        let now = stored(Utc::now());
+        let write = CustomerWrite::of(&fields)?;
+        self.write(|conn| {
+            if let Some(owner) = &owner_id {
+                check_owner(conn, &actor.visibility, owner)?;
+            }
+            if !allow_duplicate {
+                if let Some(duplicate) = find_duplicate(conn, &actor.visibility, &fields, None)? {
+                    return Err(duplicate.into());
+                }
+            }
+            diesel::insert_into(customers::table)
+                .values((
+                    &write,
+                    customers::id.eq(&id),
+                    customers::owner_id.eq(&owner_id),
+                    customers::score.eq(0_i64),
+                    customers::created_by.eq(&actor.id),
+                    customers::created_at.eq(now),
+                    customers::updated_at.eq(now),
+                    customers::version.eq(1_i64),
+                ))
+                .execute(conn)?;
+            let mut changes = fields.as_created();
+            if owner_id.is_some() {
+                changes.extend(owner_change(&None, &owner_id));
+            }
+            record(conn, &id, "created", actor, now, &changes)?;
+            load_visible(conn, &Visibility::All, &id)
+        })
+    }
+
+    fn customer(&self, actor: &Actor, id: &str) -> Result<Customer, DomainError> {
+        self.read(|conn| load_visible(conn, &actor.visibility, id))
+    }
+
+    fn list_customers(
+        &self,
+        actor: &Actor,
+        filter: &CustomerFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Customer>, DomainError> {
+        self.read(|conn| {
+            let mut query = customers::table
+                .filter(customers::deleted_at.is_null())
+                .select(CustomerRow::as_select())
+                .order(customers::id.asc())
+                .limit(i64::from(page.limit) + 1)
+                .into_boxed();
+            if let Visibility::OwnersOrPool(owners) = &actor.visibility {
+                query = query.filter(
+                    customers::owner_id
+                        .eq_any(owners)
+                        .or(customers::owner_id.is_null()),
+                );
+            }
+            if let Some(owner) = &filter.owner_id {
+                query = query.filter(customers::owner_id.eq(owner));
+            }
+            if let Some(kind) = filter.kind {
+                query = query.filter(customers::kind.eq(kind.as_str()));
+            }
+            if let Some(status) = filter.status {
+                query = query.filter(customers::status.eq(status.as_str()));
+            }
+            match filter.pool {
+                Some(true) => query = query.filter(customers::owner_id.is_null()),
+                Some(false) => query = query.filter(customers::owner_id.is_not_null()),
+                None => {}
+            }
+            if let Some(after) = &page.after {
+                query = query.filter(customers::id.gt(after));
+            }
+            let rows = query
+                .load(conn)?
+                .into_iter()
+                .map(CustomerRow::into_domain)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Page::from_rows(rows, page.limit, |c| c.id.clone()))
+        })
+    }
+
+    fn update_customer(
+        &self,
+        actor: &Actor,
+        id: &str,
+        fields: CustomerFields,
+        expected_version: Option<i64>,
+    ) -> Result<Customer, DomainError> {
+        let now = stored(Utc::now());
+        let write = CustomerWrite::of(&fields)?;
+        self.write(|conn| {
+            let current = load_visible(conn, &actor.visibility, id)?;
+            if expected_version.is_some_and(|v| v != current.version) {
+                return Err(DomainError::PreconditionFailed {
+                    current_version: current.version,
+                }
+                .into());
+            }
+            let changes = fields.changes_from(&current.fields);
+            if changes.is_empty() {
+                return Ok(current);
+            }
+            let contact_changed = changes
+                .iter()
+                .any(|c| c.field == "phone" || c.field == "email");
+            if contact_changed {
+                if let Some(duplicate) = find_duplicate(conn, &actor.visibility, &fields, Some(id))?
+                {
+                    return Err(duplicate.into());
+                }
+            }
+            diesel::update(customers::table.find(id))
+                .set((
+                    &write,
+                    customers::updated_at.eq(now),
+                    customers::version.eq(current.version + 1),
+                ))
+                .execute(conn)?;
+            record(conn, id, "updated", actor, now, &changes)?;
+            load_visible(conn, &Visibility::All, id)
+        })
+    }
+
+    fn delete_customer(&self, actor: &Actor, id: &str) -> Result<(), DomainError> {
+        let now = stored(Utc::now());
+        self.write(|conn| {
+            let current = load_visible(conn, &actor.visibility, id)?;
+            diesel::update(customers::table.find(id))
+                .set((
+                    customers::deleted_at.eq(now),
+                    customers::updated_at.eq(now),
+                    customers::version.eq(current.version + 1),
+                ))
+                .execute(conn)?;
+            record(conn, id, "deleted", actor, now, &[])
+        })
+    }
+
+    fn change_owner(
+        &self,
+        actor: &Actor,
+        id: &str,
+        change: OwnershipChange,
+    ) -> Result<Customer, DomainError> {
+        let now = stored(Utc::now());
+        self.write(|conn| {
+            let current = load_visible(conn, &actor.visibility, id)?;
+            let (action, new_owner) = match &change {
+                OwnershipChange::Claim { user_id, limit } => {
+                    if current.owner_id.is_some() {
+                        return Err(DomainError::Conflict {
+                            code: "not_in_pool",
+                            message: "the customer is not in the pool".into(),
+                        }
+                        .into());
+                    }
+                    let owned: i64 = customers::table
+                        .filter(customers::owner_id.eq(user_id))
+                        .filter(customers::deleted_at.is_null())
+                        .count()
+                        .get_result(conn)?;
+                    if owned >= *limit {
+                        return Err(DomainError::Conflict {
+                            code: "claim_limit",
+                            message: format!(
+                                "you already own {owned} customers, the most one rep may hold"
+                            ),
+                        }
+                        .into());
+                    }
+                    ("claimed", Some(user_id.clone()))
+                }
+                OwnershipChange::Release => {
+                    if current.owner_id.is_none() {
+                        return Err(DomainError::Conflict {
+                            code: "already_in_pool",
+                            message: "the customer is already in the pool".into(),
+                        }
+                        .into());
+                    }
+                    ("released", None)
+                }
+                OwnershipChange::Assign { owner_id } => {
+                    check_owner(conn, &actor.visibility, owner_id)?;
+                    ("assigned", Some(owner_id.clone()))
+                }
+            };
+            if new_owner == current.owner_id {
+                return Ok(current);
+            }
+            diesel::update(customers::table.find(id))
+                .set((
+                    customers::owner_id.eq(&new_owner),
+                    customers::updated_at.eq(now),
+                    customers::version.eq(current.version + 1),
+                ))
+                .execute(conn)?;
+            record(
+                conn,
+                id,
+                action,
+                actor,
+                now,
+                &owner_change(&current.owner_id, &new_owner),
+            )?;
+            load_visible(conn, &Visibility::All, id)
+        })
+    }
+
+    fn customer_history(
+        &self,
+        actor: &Actor,
+        id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<CustomerEvent>, DomainError> {
+        self.read(|conn| {
+            load_visible(conn, &actor.visibility, id)?;
+            let mut query = customer_events::table
+                .filter(customer_events::customer_id.eq(id))
+                .select((
+                    customer_events::id,
+                    customer_events::action,
+                    customer_events::actor_id,
+                    customer_events::at,
+                    customer_events::changes,
+                ))
+                .order(customer_events::id.desc())
+                .limit(i64::from(page.limit) + 1)
+                .into_boxed();
+            if let Some(after) = &page.after {
+                query = query.filter(customer_events::id.lt(after));
+            }
+            let rows: Vec<(String, String, String, NaiveDateTime, String)> = query.load(conn)?;
+            let events = rows
+                .into_iter()
+                .map(|(id, action, actor_id, at, changes)| {
+                    let changes: Vec<Value> = serde_json::from_str(&changes)
+                        .map_err(|_| corrupt("customer_events.changes", &changes))?;
+                    Ok(CustomerEvent {
+                        id,
+                        action,
+                        actor_id,
+                        at: utc(at),
+                        changes: changes
+                            .into_iter()
+                            .filter_map(|c| {
+                                Some(FieldChange {
+                                    field: c.get("field")?.as_str()?.to_string(),
+                                    old: c.get("old").cloned().unwrap_or(Value::Null),
+                                    new: c.get("new").cloned().unwrap_or(Value::Null),
+                                })
+                            })
+                            .collect(),
+                    })
+                })
+                .collect::<Result<Vec<_>, DomainError>>()?;
+            Ok(Page::from_rows(events, page.limit, |e| e.id.clone()))
+        })
+    }
+}

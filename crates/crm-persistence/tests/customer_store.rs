@@ -1,0 +1,395 @@
+//! Customers on both backends: visibility, duplicates, updates with history, the pool.
+
+use crm_domain::contact_points::{Phone, PhoneRegion};
+use crm_domain::customers::{CustomerFields, CustomerKind, LifecycleStatus};
+use crm_domain::identity::{Email, NewUser, Role, TeamDraft, Visibility};
+use crm_domain::page::PageRequest;
+use crm_domain::ports::{
+    Actor, CustomerFilter, CustomerStore, OwnershipChange, TeamStore, UserStore,
+};
+use crm_domain::DomainError;
+use crm_persistence::backend_tests;
+use crm_persistence::test_support::TestDatabase;
+
+fn user(db: &TestDatabase, email: &str, role: Role) -> String {
+    db.database()
+        .create_user(NewUser {
+            email: Email::parse(email, "/email").unwrap_or_else(|e| panic!("{e:?}")),
+            display_name: email.into(),
+            role,
+            password_hash: "x".into(),
+        })
+        .map(|u| u.id)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn fields(name: &str, phone: Option<&str>, email: Option<&str>) -> CustomerFields {
+    CustomerFields {
+        kind: CustomerKind::Company,
+        name: name.into(),
+        legal_name: None,
+        industry: None,
+        company_size: None,
+        website: None,
+        address: None,
+        tax_id: None,
+        gender: None,
+        birthday: None,
+        phone: phone.map(|p| {
+            Phone::parse(p, PhoneRegion::default(), "/phone").unwrap_or_else(|e| panic!("{e:?}"))
+        }),
+        email: email.map(|e| Email::parse(e, "/email").unwrap_or_else(|e| panic!("{e:?}"))),
+        status: LifecycleStatus::Lead,
+        classification: None,
+        lead_source: None,
+        tags: vec!["vip".into()],
+    }
+}
+
+fn as_rep(id: &str) -> Actor {
+    Actor {
+        id: id.into(),
+        visibility: Visibility::OwnersOrPool(vec![id.into()]),
+    }
+}
+
+fn admin() -> Actor {
+    Actor {
+        id: "admin".into(),
+        visibility: Visibility::All,
+    }
+}
+
+fn ok<T>(r: Result<T, DomainError>) -> T {
+    r.unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+const NOT_FOUND: DomainError = DomainError::NotFound { entity: "customer" };
+
+fn reps_see_their_own_and_the_pool_only(db: &TestDatabase) {
+    let store = db.database();
+    let a = user(db, "a@example.com", Role::Rep);
+    let b = user(db, "b@example.com", Role::Rep);
+    let mine = ok(store.create_customer(
+        &as_rep(&a),
+        fields("Mine", None, None),
+        Some(a.clone()),
+        false,
+    ));
+    let theirs = ok(store.create_customer(
+        &as_rep(&b),
+        fields("Theirs", None, None),
+        Some(b.clone()),
+        false,
+    ));
+    let pool = ok(store.create_customer(&as_rep(&a), fields("Pool", None, None), None, false));
+    assert_eq!(
+        ok(store.customer(&as_rep(&a), &mine.id)).fields.name,
+        "Mine"
+    );
+    assert_eq!(store.customer(&as_rep(&a), &theirs.id), Err(NOT_FOUND));
+    assert_eq!(ok(store.customer(&as_rep(&a), &pool.id)).owner_id, None);
+    let listed: Vec<String> = ok(store.list_customers(
+        &as_rep(&a),
+        &CustomerFilter::default(),
+        &PageRequest {
+            limit: 50,
+            after: None,
+        },
+    ))
+    .items
+    .into_iter()
+    .map(|c| c.fields.name)
+    .collect();
+    assert_eq!(listed, ["Mine", "Pool"]);
+    let everything = ok(store.list_customers(
+        &admin(),
+        &CustomerFilter::default(),
+        &PageRequest {
+            limit: 50,
+            after: None,
+        },
+    ));
+    assert_eq!(everything.items.len(), 3);
+    let only_pool = ok(store.list_customers(
+        &admin(),
+        &CustomerFilter {
+            pool: Some(true),
+            ..CustomerFilter::default()
+        },
+        &PageRequest {
+            limit: 50,
+            after: None,
+        },
+    ));
+    assert_eq!(only_pool.items.len(), 1);
+    assert_eq!(
+        store.update_customer(&as_rep(&a), &theirs.id, fields("Hijack", None, None), None),
+        Err(NOT_FOUND)
+    );
+    assert_eq!(
+        store.delete_customer(&as_rep(&a), &theirs.id),
+        Err(NOT_FOUND)
+    );
+}
+
+fn managers_see_their_teams(db: &TestDatabase) {
+    let store = db.database();
+    let manager = user(db, "m@example.com", Role::Manager);
+    let member = user(db, "member@example.com", Role::Rep);
+    let outsider = user(db, "out@example.com", Role::Rep);
+    ok(store.create_team(TeamDraft {
+        name: "East".into(),
+        manager_ids: vec![manager.clone()],
+        member_ids: vec![member.clone()],
+    }));
+    let member_customer = ok(store.create_customer(
+        &as_rep(&member),
+        fields("M", None, None),
+        Some(member.clone()),
+        false,
+    ));
+    let outside_customer = ok(store.create_customer(
+        &as_rep(&outsider),
+        fields("O", None, None),
+        Some(outsider.clone()),
+        false,
+    ));
+    let visibility = ok(store.visibility(&crm_domain::identity::Principal::User {
+        user_id: manager.clone(),
+        role: Role::Manager,
+    }));
+    let actor = Actor {
+        id: manager,
+        visibility,
+    };
+    assert!(store.customer(&actor, &member_customer.id).is_ok());
+    assert_eq!(store.customer(&actor, &outside_customer.id), Err(NOT_FOUND));
+}
+
+fn duplicates_name_the_existing_customer_only_when_visible(db: &TestDatabase) {
+    let store = db.database();
+    let a = user(db, "a@example.com", Role::Rep);
+    let b = user(db, "b@example.com", Role::Rep);
+    let first = ok(store.create_customer(
+        &as_rep(&a),
+        fields("Acme", Some("138 1234 5678"), Some("Buyer@Acme.com")),
+        Some(a.clone()),
+        false,
+    ));
+    let same_phone = store.create_customer(
+        &as_rep(&a),
+        fields("Acme 2", Some("+86 13812345678"), None),
+        Some(a.clone()),
+        false,
+    );
+    assert_eq!(
+        same_phone.err(),
+        Some(DomainError::Duplicate {
+            entity: "customer",
+            existing_id: Some(first.id.clone())
+        })
+    );
+    let same_email = store.create_customer(
+        &as_rep(&b),
+        fields("Acme 3", None, Some(" buyer@acme.COM")),
+        Some(b.clone()),
+        false,
+    );
+    assert_eq!(
+        same_email.err(),
+        Some(DomainError::Duplicate {
+            entity: "customer",
+            existing_id: None
+        })
+    );
+    let count = |actor: &Actor| {
+        ok(store.list_customers(
+            actor,
+            &CustomerFilter::default(),
+            &PageRequest {
+                limit: 50,
+                after: None,
+            },
+        ))
+        .items
+        .len()
+    };
+    assert_eq!(count(&admin()), 1, "refused creates wrote nothing");
+    ok(store.create_customer(
+        &as_rep(&b),
+        fields("Acme 3", None, Some("buyer@acme.com")),
+        Some(b.clone()),
+        true,
+    ));
+    assert_eq!(count(&admin()), 2, "allow_duplicate overrides");
+}
+
+fn updates_bump_the_version_and_record_each_change(db: &TestDatabase) {
+    let store = db.database();
+    let a = user(db, "a@example.com", Role::Rep);
+    let actor = as_rep(&a);
+    let created =
+        ok(store.create_customer(&actor, fields("Acme", None, None), Some(a.clone()), false));
+    let mut changed = created.fields.clone();
+    changed.name = "Acme Ltd".into();
+    changed.status = LifecycleStatus::Prospect;
+    let updated = ok(store.update_customer(&actor, &created.id, changed.clone(), Some(1)));
+    assert_eq!(
+        (updated.version, updated.fields.name.as_str()),
+        (2, "Acme Ltd")
+    );
+    assert_eq!(
+        store.update_customer(&actor, &created.id, changed, Some(1)),
+        Err(DomainError::PreconditionFailed { current_version: 2 })
+    );
+    let history = ok(store.customer_history(
+        &actor,
+        &created.id,
+        &PageRequest {
+            limit: 10,
+            after: None,
+        },
+    ));
+    let summary: Vec<(String, Vec<String>)> = history
+        .items
+        .iter()
+        .map(|e| {
+            (
+                e.action.clone(),
+                e.changes.iter().map(|c| c.field.clone()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (
+                "updated".to_string(),
+                vec!["name".to_string(), "status".to_string()]
+            ),
+            (
+                "created".to_string(),
+                vec![
+                    "kind".into(),
+                    "name".into(),
+                    "status".into(),
+                    "tags".into(),
+                    "owner_id".into()
+                ]
+            ),
+        ]
+    );
+    assert_eq!(history.items[0].changes[0].old, serde_json::json!("Acme"));
+    assert_eq!(history.items[0].actor_id, a);
+}
+
+fn deleted_customers_disappear(db: &TestDatabase) {
+    let store = db.database();
+    let created = ok(store.create_customer(
+        &admin(),
+        fields("Gone", Some("13812345678"), None),
+        None,
+        false,
+    ));
+    ok(store.delete_customer(&admin(), &created.id));
+    assert_eq!(store.customer(&admin(), &created.id), Err(NOT_FOUND));
+    assert_eq!(
+        ok(store.list_customers(
+            &admin(),
+            &CustomerFilter::default(),
+            &PageRequest {
+                limit: 50,
+                after: None
+            }
+        ))
+        .items
+        .len(),
+        0
+    );
+    assert!(
+        store
+            .create_customer(
+                &admin(),
+                fields("New", Some("13812345678"), None),
+                None,
+                false
+            )
+            .is_ok(),
+        "a deleted customer is no duplicate"
+    );
+}
+
+fn the_pool_claim_release_assign(db: &TestDatabase) {
+    let store = db.database();
+    let a = user(db, "a@example.com", Role::Rep);
+    let b = user(db, "b@example.com", Role::Rep);
+    let pooled = ok(store.create_customer(&admin(), fields("Pooled", None, None), None, false));
+    let claim = |user: &str, limit| OwnershipChange::Claim {
+        user_id: user.into(),
+        limit,
+    };
+    let claimed = ok(store.change_owner(&as_rep(&a), &pooled.id, claim(&a, 10)));
+    assert_eq!(claimed.owner_id.as_deref(), Some(a.as_str()));
+    assert_eq!(
+        store.change_owner(&as_rep(&b), &pooled.id, claim(&b, 10)),
+        Err(NOT_FOUND),
+        "b no longer sees it"
+    );
+    let not_in_pool = store.change_owner(&as_rep(&a), &pooled.id, claim(&a, 10));
+    assert!(matches!(
+        not_in_pool,
+        Err(DomainError::Conflict {
+            code: "not_in_pool",
+            ..
+        })
+    ));
+    let released = ok(store.change_owner(&as_rep(&a), &pooled.id, OwnershipChange::Release));
+    assert_eq!(released.owner_id, None);
+    let limited = store.change_owner(&as_rep(&b), &pooled.id, claim(&b, 0));
+    assert!(matches!(
+        limited,
+        Err(DomainError::Conflict {
+            code: "claim_limit",
+            ..
+        })
+    ));
+    let assigned = ok(store.change_owner(
+        &admin(),
+        &pooled.id,
+        OwnershipChange::Assign {
+            owner_id: b.clone(),
+        },
+    ));
+    assert_eq!(assigned.owner_id.as_deref(), Some(b.as_str()));
+    let bad = store.change_owner(
+        &admin(),
+        &pooled.id,
+        OwnershipChange::Assign {
+            owner_id: "nobody".into(),
+        },
+    );
+    assert!(matches!(bad, Err(DomainError::Validation(_))));
+    let actions: Vec<String> = ok(store.customer_history(
+        &admin(),
+        &pooled.id,
+        &PageRequest {
+            limit: 10,
+            after: None,
+        },
+    ))
+    .items
+    .into_iter()
+    .map(|e| e.action)
+    .collect();
+    assert_eq!(actions, ["assigned", "released", "claimed", "created"]);
+}
+
+backend_tests!(
+    reps_see_their_own_and_the_pool_only,
+    managers_see_their_teams,
+    duplicates_name_the_existing_customer_only_when_visible,
+    updates_bump_the_version_and_record_each_change,
+    deleted_customers_disappear,
+    the_pool_claim_release_assign,
+);
