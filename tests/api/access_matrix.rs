@@ -31,6 +31,111 @@ type Row = (
     [u16; 6],
 );
 
+/// Whose customer `{customer}` is: the calling rep's, a teammate's (in the manager's team), an
+/// outsider's, or nobody's (the pool).
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Own,
+    Teammate,
+    Other,
+    Pool,
+}
+
+/// Rows about one customer: the expected statuses per target and caller.
+type RecordRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<Value>,
+    [(Target, [u16; 6]); 4],
+);
+
+fn record_rows() -> Vec<RecordRow> {
+    use Target::*;
+    let read = [
+        (Own, [200, 200, 200, 403, 200, 401]),
+        (Teammate, [200, 200, 404, 403, 200, 401]),
+        (Other, [200, 404, 404, 403, 200, 401]),
+        (Pool, [200, 200, 200, 403, 200, 401]),
+    ];
+    vec![
+        (
+            "get_customer",
+            "GET",
+            "/api/v1/customers/{customer}",
+            None,
+            read,
+        ),
+        (
+            "list_customer_history",
+            "GET",
+            "/api/v1/customers/{customer}/history",
+            None,
+            read,
+        ),
+        (
+            "update_customer",
+            "PATCH",
+            "/api/v1/customers/{customer}",
+            Some(json!({"name": "Renamed"})),
+            [
+                (Own, [200, 200, 200, 403, 403, 401]),
+                (Teammate, [200, 200, 404, 403, 403, 401]),
+                (Other, [200, 404, 404, 403, 403, 401]),
+                (Pool, [200, 200, 200, 403, 403, 401]),
+            ],
+        ),
+        (
+            "delete_customer",
+            "DELETE",
+            "/api/v1/customers/{customer}",
+            None,
+            [
+                (Own, [204, 204, 403, 403, 403, 401]),
+                (Teammate, [204, 204, 403, 403, 403, 401]),
+                (Other, [204, 404, 403, 403, 403, 401]),
+                (Pool, [204, 204, 403, 403, 403, 401]),
+            ],
+        ),
+        (
+            "claim_customer",
+            "POST",
+            "/api/v1/customers/{customer}/claim",
+            None,
+            [
+                (Own, [409, 409, 409, 403, 403, 401]),
+                (Teammate, [409, 409, 404, 403, 403, 401]),
+                (Other, [409, 404, 404, 403, 403, 401]),
+                (Pool, [200, 200, 200, 403, 403, 401]),
+            ],
+        ),
+        (
+            "release_customer",
+            "POST",
+            "/api/v1/customers/{customer}/release",
+            None,
+            [
+                (Own, [200, 200, 200, 403, 403, 401]),
+                (Teammate, [200, 200, 404, 403, 403, 401]),
+                (Other, [200, 404, 404, 403, 403, 401]),
+                (Pool, [409, 409, 409, 403, 403, 401]),
+            ],
+        ),
+        (
+            "assign_customer",
+            "POST",
+            "/api/v1/customers/{customer}/assign",
+            Some(json!({"owner_id": "{rep}"})),
+            [
+                (Own, [200, 200, 403, 403, 403, 401]),
+                (Teammate, [200, 200, 403, 403, 403, 401]),
+                (Other, [200, 404, 403, 403, 403, 401]),
+                (Pool, [200, 200, 403, 403, 403, 401]),
+            ],
+        ),
+    ]
+}
+
 fn rows() -> Vec<Row> {
     let team = json!({"name": "Team {n}", "manager_ids": ["{manager}"], "member_ids": []});
     vec![
@@ -127,6 +232,20 @@ fn rows() -> Vec<Row> {
             None,
             [204, 403, 403, 403, 403, 401],
         ),
+        (
+            "list_customers",
+            "GET",
+            "/api/v1/customers",
+            None,
+            [200, 200, 200, 403, 200, 401],
+        ),
+        (
+            "create_customer",
+            "POST",
+            "/api/v1/customers",
+            Some(json!({"kind": "company", "name": "Matrix {n}"})),
+            [201, 201, 201, 403, 403, 401],
+        ),
     ]
 }
 
@@ -144,6 +263,37 @@ fn key_with(db: &TestDatabase, admin: &str, scope: Scope) -> String {
     secret
 }
 
+fn seed_customer(db: &TestDatabase, name: &str, owner: Option<String>) -> String {
+    use crm_domain::customers::{CustomerFields, CustomerKind, LifecycleStatus};
+    use crm_domain::ports::{Actor, CustomerStore};
+    let fields = CustomerFields {
+        kind: CustomerKind::Company,
+        name: name.into(),
+        legal_name: None,
+        industry: None,
+        company_size: None,
+        website: None,
+        address: None,
+        tax_id: None,
+        gender: None,
+        birthday: None,
+        phone: None,
+        email: None,
+        status: LifecycleStatus::Lead,
+        classification: None,
+        lead_source: None,
+        tags: Vec::new(),
+    };
+    let actor = Actor {
+        id: "seed".into(),
+        visibility: crm_domain::identity::Visibility::All,
+    };
+    db.database()
+        .create_customer(&actor, fields, owner, false)
+        .map(|c| c.id)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn fill(text: &str, n: usize, ids: &[(&str, &str)]) -> String {
     let mut text = text.replace("{n}", &n.to_string());
     for (name, id) in ids {
@@ -155,7 +305,16 @@ fn fill(text: &str, n: usize, ids: &[(&str, &str)]) -> String {
 async fn every_caller_gets_exactly_its_rights(db: TestDatabase) {
     let admin = seed_user(&db, "admin@example.com", Role::Admin);
     let manager = seed_user(&db, "manager@example.com", Role::Manager);
-    seed_user(&db, "rep@example.com", Role::Rep);
+    let rep = seed_user(&db, "rep@example.com", Role::Rep);
+    let teammate = seed_user(&db, "teammate@example.com", Role::Rep);
+    let outsider = seed_user(&db, "outsider@example.com", Role::Rep);
+    db.database()
+        .create_team(crm_domain::identity::TeamDraft {
+            name: "Matrix team".into(),
+            manager_ids: vec![manager.clone()],
+            member_ids: vec![rep.clone(), teammate.clone()],
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
     let app = actix_web::test::init_service(crm_http::app(api_state(&db))).await;
     let mut credentials: Vec<Option<String>> = Vec::new();
     for email in [
@@ -222,6 +381,32 @@ async fn every_caller_gets_exactly_its_rights(db: TestDatabase) {
             }
         }
     }
+    for (operation, method, path, body, targets) in record_rows() {
+        for (target, expected) in targets {
+            for (column, credential) in credentials.iter().enumerate() {
+                n += 1;
+                let owner = match target {
+                    Target::Own => Some(rep.clone()),
+                    Target::Teammate => Some(teammate.clone()),
+                    Target::Other => Some(outsider.clone()),
+                    Target::Pool => None,
+                };
+                let customer = seed_customer(&db, &format!("Customer {n}"), owner);
+                let ids = [("customer", customer.as_str()), ("rep", rep.as_str())];
+                let uri = fill(path, n, &ids);
+                let body = body.as_ref().map(|b| {
+                    serde_json::from_str(&fill(&b.to_string(), n, &ids)).unwrap_or_default()
+                });
+                let (status, _, answer) =
+                    send(&app, request(method, &uri, credential.as_deref(), body)).await;
+                assert_eq!(
+                    status, expected[column],
+                    "{operation} on {target:?} as {}: {answer}",
+                    CALLERS[column]
+                );
+            }
+        }
+    }
 }
 
 #[test]
@@ -239,7 +424,11 @@ fn every_protected_operation_has_a_matrix_row() {
         .filter(|op| op.get("security").is_some())
         .filter_map(|op| op["operationId"].as_str().map(str::to_owned))
         .collect();
-    let covered: BTreeSet<String> = rows().into_iter().map(|r| r.0.to_string()).collect();
+    let covered: BTreeSet<String> = rows()
+        .into_iter()
+        .map(|r| r.0.to_string())
+        .chain(record_rows().into_iter().map(|r| r.0.to_string()))
+        .collect();
     assert_eq!(protected, covered);
 }
 

@@ -2,6 +2,7 @@
 
 mod access_matrix;
 mod auth;
+mod customers;
 mod errors;
 mod identity;
 mod routes;

@@ -8,7 +8,9 @@ use actix_web::{web, App};
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{scope, AppExt};
 
-use crate::{api_keys, auth, docs, extract, fallback, observe, system, teams, users, ApiState};
+use crate::{
+    api_keys, auth, customers, docs, extract, fallback, observe, system, teams, users, ApiState,
+};
 
 /// Registers every API route. This list is the one source of both the served routes and the
 /// OpenAPI document: register handlers here with `service(...)` only.
@@ -35,7 +37,16 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
                 .service(teams::routes::delete_team)
                 .service(api_keys::routes::create_api_key)
                 .service(api_keys::routes::list_api_keys)
-                .service(api_keys::routes::delete_api_key),
+                .service(api_keys::routes::delete_api_key)
+                .service(customers::routes::create_customer)
+                .service(customers::routes::list_customers)
+                .service(customers::routes::get_customer)
+                .service(customers::routes::update_customer)
+                .service(customers::routes::delete_customer)
+                .service(customers::routes::claim_customer)
+                .service(customers::routes::release_customer)
+                .service(customers::routes::assign_customer)
+                .service(customers::routes::list_customer_history),
         );
 }
 

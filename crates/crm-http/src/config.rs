@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crm_domain::contact_points::PhoneRegion;
+
 /// HTTP settings.
 #[derive(Clone)]
 pub struct HttpConfig {
@@ -17,6 +19,10 @@ pub struct HttpConfig {
     pub access_token_ttl: Duration,
     /// How long a refresh token is valid.
     pub refresh_token_ttl: Duration,
+    /// The region assumed for phone numbers written without a country code.
+    pub default_phone_region: PhoneRegion,
+    /// Most customers one rep may own through claims from the pool.
+    pub pool_claim_limit: i64,
 }
 
 impl Default for HttpConfig {
@@ -28,6 +34,8 @@ impl Default for HttpConfig {
             signing_secret: Vec::new(),
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            default_phone_region: PhoneRegion::default(),
+            pool_claim_limit: 500,
         }
     }
 }

@@ -32,6 +32,7 @@ use crate::app::api_routes;
         (name = "users", description = "User accounts (admins) and the caller."),
         (name = "teams", description = "Teams: managers see their members' records."),
         (name = "api-keys", description = "Keys for integrations, with scopes."),
+        (name = "customers", description = "Companies and individuals, the shared pool, history."),
     ),
     components(schemas(crate::Problem, crate::ProblemFieldError))
 )]
@@ -46,6 +47,7 @@ pub fn document() -> OpenApiDocument {
         .split_for_parts();
     document.info.version = env!("CARGO_PKG_VERSION").to_string();
     apply_access_rules(&mut document);
+    narrow_customer_patch(&mut document);
     forbid_nul_in_request_text(&mut document);
     add_request_id_header(&mut document);
     document
@@ -99,6 +101,44 @@ fn apply_access_rules(document: &mut OpenApiDocument) {
             .or_insert(RefOr::T(problem_response(
                 "The caller's role or the API key's scopes do not allow this operation.",
             )));
+    }
+}
+
+/// `POST /customers` and `PATCH /customers/{id}` read the same body type, but on PATCH the
+/// create-only members (`owner_id`, `allow_duplicate`) are refused: give PATCH its own schema,
+/// `CustomerChanges`, without them, so the document says exactly what each accepts.
+fn narrow_customer_patch(document: &mut OpenApiDocument) {
+    const CREATE_ONLY: [&str; 2] = ["owner_id", "allow_duplicate"];
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
+    let Some(RefOr::T(Schema::Object(body))) = components.schemas.get("CustomerBody") else {
+        return;
+    };
+    let mut changes = body.clone();
+    for member in CREATE_ONLY {
+        changes.properties.remove(member);
+    }
+    changes.description = Some(
+        "Changes to a customer (JSON merge patch): members left out stay, `null` clears an optional \
+         member. The owner changes only through claim, release and assign."
+            .to_string(),
+    );
+    components.schemas.insert(
+        "CustomerChanges".to_string(),
+        RefOr::T(Schema::Object(changes)),
+    );
+    for operation in operations_mut(document) {
+        if operation.operation_id.as_deref() != Some("update_customer") {
+            continue;
+        }
+        if let Some(RefOr::T(body)) = operation.request_body.as_mut() {
+            for content in body.content.values_mut() {
+                if let RefOr::T(content) = content {
+                    content.schema = Some(RefOr::Ref(Ref::from_schema_name("CustomerChanges")));
+                }
+            }
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crm_domain::ports::{ApiKeyStore, SessionStore, TeamStore, UserStore};
+use crm_domain::ports::{ApiKeyStore, CustomerStore, SessionStore, TeamStore, UserStore};
 use crm_domain::SystemStore;
 
 use crate::auth::throttle::LoginThrottle;
@@ -25,6 +25,8 @@ pub struct Stores {
     pub api_keys: Arc<dyn ApiKeyStore>,
     /// Teams and visibility.
     pub teams: Arc<dyn TeamStore>,
+    /// Customers.
+    pub customers: Arc<dyn CustomerStore>,
 }
 
 /// Facts about this build, reported by `GET /api/v1/meta`.

@@ -157,9 +157,24 @@ pub struct ServeArgs {
     #[arg(long, env = "CRM_ADMIN_EMAIL", default_value = "admin@crm.local")]
     pub admin_email: String,
 
+    /// Region (ISO 3166 code) assumed for phone numbers written without a country code.
+    #[arg(long, env = "CRM_DEFAULT_PHONE_REGION", default_value = "CN", value_parser = parse_region)]
+    pub default_phone_region: String,
+
+    /// Most customers one rep may own through claims from the shared pool.
+    #[arg(long, env = "CRM_POOL_CLAIM_LIMIT", default_value_t = 500, value_parser = clap::value_parser!(i64).range(0..=1_000_000))]
+    pub pool_claim_limit: i64,
+
     /// Seconds in-flight requests may take to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "CRM_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,
+}
+
+/// A region code the phone number library knows.
+fn parse_region(raw: &str) -> Result<String, String> {
+    crm_domain::contact_points::PhoneRegion::parse(raw)
+        .map(|_| raw.trim().to_uppercase())
+        .ok_or_else(|| format!("'{raw}' is not an ISO 3166 region code such as CN or DE"))
 }
 
 /// An origin is `scheme://host[:port]`, without path, query or trailing slash.

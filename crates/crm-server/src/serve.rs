@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use actix_web::HttpServer;
 use anyhow::{bail, Context};
+use crm_domain::contact_points::PhoneRegion;
 use crm_http::{ApiState, BuildInfo, HttpConfig};
 use crm_persistence::{Database, DatabaseOptions, DatabaseUrl};
 
@@ -73,6 +74,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         signing_secret,
         access_token_ttl: Duration::from_secs(args.access_token_ttl),
         refresh_token_ttl: Duration::from_secs(args.refresh_token_days * 24 * 3600),
+        default_phone_region: PhoneRegion::parse(&args.default_phone_region).unwrap_or_default(),
+        pool_claim_limit: args.pool_claim_limit,
     };
     let state = ApiState::new(
         wiring::stores(database),

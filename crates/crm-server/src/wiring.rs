@@ -12,6 +12,7 @@ pub fn stores(database: Arc<Database>) -> Stores {
         users: database.clone(),
         sessions: database.clone(),
         api_keys: database.clone(),
-        teams: database,
+        teams: database.clone(),
+        customers: database,
     }
 }

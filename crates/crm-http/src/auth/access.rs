@@ -25,6 +25,7 @@ pub(crate) struct Rule {
 }
 
 const ADMIN: &[Role] = &[Role::Admin];
+const ADMIN_OR_MANAGER: &[Role] = &[Role::Admin, Role::Manager];
 
 impl Rule {
     const fn new(people: People, key_scope: Option<Scope>) -> Self {
@@ -70,6 +71,14 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
             Rule::new(Roles(ADMIN), None)
         }
         "create_api_key" | "list_api_keys" | "delete_api_key" => Rule::new(Roles(ADMIN), None),
+        "list_customers" | "get_customer" | "list_customer_history" => {
+            Rule::new(AnyUser, Some(Scope::CustomersRead))
+        }
+        "create_customer" | "update_customer" => Rule::new(AnyUser, Some(Scope::CustomersWrite)),
+        "delete_customer" | "assign_customer" => {
+            Rule::new(Roles(ADMIN_OR_MANAGER), Some(Scope::CustomersWrite))
+        }
+        "claim_customer" | "release_customer" => Rule::new(AnyUser, None),
         _ => return None,
     };
     Some(rule)

@@ -1,0 +1,4 @@
+//! Customers: create, read, list, change, delete; the shared pool; history.
+
+pub(crate) mod dto;
+pub(crate) mod routes;

@@ -1,0 +1,334 @@
+//! Customer endpoints. Every one applies the caller's visibility: a customer the caller may not
+//! see answers 404, exactly like one that does not exist.
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use crm_domain::identity::Principal;
+use crm_domain::ports::{CustomerFilter, OwnershipChange};
+use crm_domain::DomainError;
+
+use super::dto::{
+    AssignBody, CustomerBody, CustomerDto, CustomerHistory, CustomerList, CustomerQuery,
+};
+use crate::auth::actor::actor;
+use crate::auth::Caller;
+use crate::blocking::blocking;
+use crate::extract::ApiJson;
+use crate::pagination::{cursor, PageQuery};
+use crate::responses::{created, if_match, ok_with_etag};
+use crate::{ApiError, ApiState, Problem};
+
+/// Creates a customer. Only `kind` and `name` are required; everything else can come later.
+///
+/// A customer whose normalised phone or email matches an existing one is refused with 409
+/// (`existing_id` names it when you may see it), unless `allow_duplicate` is `true`.
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "create_customer",
+    summary = "Create a customer",
+    request_body = CustomerBody,
+    responses(
+        (status = 201, description = "Created.", body = CustomerDto,
+            headers(("Location" = String, description = "The customer's URL."),
+                ("ETag" = String, description = "The customer's version."))),
+        (status = 409, description = "A customer with the same phone or email exists.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[post("/customers")]
+pub(crate) async fn create_customer(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    body: ApiJson<CustomerBody>,
+) -> Result<HttpResponse, ApiError> {
+    let mut body = body.0;
+    let owner = match body.owner_id.take() {
+        Some(owner) => owner,
+        None => caller.0.user_id().map(str::to_owned),
+    };
+    let allow_duplicate = body.allow_duplicate;
+    let fields = body
+        .validate(
+            true,
+            state.config.default_phone_region,
+            Utc::now().date_naive(),
+        )?
+        .apply(None);
+    let actor = actor(&state, &caller.0).await?;
+    let store = state.stores.customers.clone();
+    let customer =
+        blocking(move || store.create_customer(&actor, fields, owner, allow_duplicate)).await?;
+    Ok(created(
+        format!("/api/v1/customers/{}", customer.id),
+        customer.version,
+        &CustomerDto::from(customer),
+    ))
+}
+
+/// Lists the customers you may see, in creation order.
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "list_customers",
+    summary = "List customers",
+    params(CustomerQuery),
+    responses(
+        (status = 200, description = "A page of customers.", body = CustomerList),
+        (status = 400, description = "An invalid or unknown query parameter.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[get("/customers")]
+pub(crate) async fn list_customers(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    query: web::Query<CustomerQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .page()?;
+    let filter = CustomerFilter {
+        owner_id: query.owner_id.map(|id| id.to_string()),
+        kind: query.kind.map(Into::into),
+        status: query.status.map(Into::into),
+        pool: query.pool,
+    };
+    let actor = actor(&state, &caller.0).await?;
+    let store = state.stores.customers.clone();
+    let page = blocking(move || store.list_customers(&actor, &filter, &page)).await?;
+    Ok(HttpResponse::Ok().json(CustomerList {
+        items: page.items.into_iter().map(CustomerDto::from).collect(),
+        next_cursor: cursor(page.next_after),
+    }))
+}
+
+/// Reads one customer.
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "get_customer",
+    summary = "Get a customer",
+    params(("id" = uuid::Uuid, Path, description = "The customer's id.")),
+    responses(
+        (status = 200, description = "The customer.", body = CustomerDto,
+            headers(("ETag" = String, description = "The customer's version."))),
+        (status = 404, description = "No such customer, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[get("/customers/{id}")]
+pub(crate) async fn get_customer(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = actor(&state, &caller.0).await?;
+    let store = state.stores.customers.clone();
+    let customer = blocking(move || store.customer(&actor, &id.to_string())).await?;
+    Ok(ok_with_etag(customer.version, &CustomerDto::from(customer)))
+}
+
+/// Changes a customer (JSON merge patch: fields left out stay, `null` clears an optional
+/// field). Every changed field is recorded in the history. The owner changes only through
+/// claim, release and assign.
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "update_customer",
+    summary = "Update a customer",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The customer's id."),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` you read; refused with 412 if the customer changed since."),
+    ),
+    request_body(content = CustomerBody, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The changed customer.", body = CustomerDto,
+            headers(("ETag" = String, description = "The customer's new version."))),
+        (status = 404, description = "No such customer, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "The new phone or email belongs to another customer.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 412, description = "The customer changed since the `If-Match` version.", body = Problem,
+            content_type = "application/problem+json",
+            headers(("ETag" = String, description = "The customer's current version."))),
+    ),
+)]
+#[patch("/customers/{id}")]
+pub(crate) async fn update_customer(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    caller: Caller,
+    id: web::Path<uuid::Uuid>,
+    body: ApiJson<CustomerBody>,
+) -> Result<HttpResponse, ApiError> {
+    let patch = body.0.validate(
+        false,
+        state.config.default_phone_region,
+        Utc::now().date_naive(),
+    )?;
+    let expected = if_match(&req)?;
+    let actor = actor(&state, &caller.0).await?;
+    let store = state.stores.customers.clone();
+    let id = id.to_string();
+    let customer = blocking(move || {
+        let current = store.customer(&actor, &id)?;
+        let fields = patch.apply(Some(&current.fields));
+        store.update_customer(&actor, &id, fields, expected.or(Some(current.version)))
+    })
+    .await?;
+    Ok(ok_with_etag(customer.version, &CustomerDto::from(customer)))
+}
+
+/// Deletes a customer (soft: it disappears from reads and lists; its history stays).
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "delete_customer",
+    summary = "Delete a customer",
+    params(("id" = uuid::Uuid, Path, description = "The customer's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, description = "No such customer, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[delete("/customers/{id}")]
+pub(crate) async fn delete_customer(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = actor(&state, &caller.0).await?;
+    let store = state.stores.customers.clone();
+    blocking(move || store.delete_customer(&actor, &id.to_string())).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn change_owner(
+    state: &ApiState,
+    caller: &Caller,
+    id: uuid::Uuid,
+    change: OwnershipChange,
+) -> Result<HttpResponse, ApiError> {
+    let actor = actor(state, &caller.0).await?;
+    let store = state.stores.customers.clone();
+    let customer = blocking(move || store.change_owner(&actor, &id.to_string(), change)).await?;
+    Ok(ok_with_etag(customer.version, &CustomerDto::from(customer)))
+}
+
+fn acting_user(caller: &Caller) -> Result<String, ApiError> {
+    match &caller.0 {
+        Principal::User { user_id, .. } => Ok(user_id.clone()),
+        Principal::ApiKey { .. } => Err(DomainError::Forbidden.into()),
+    }
+}
+
+/// Takes a customer from the shared pool. A rep may own at most the configured number of
+/// customers (`CRM_POOL_CLAIM_LIMIT`).
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "claim_customer",
+    summary = "Claim a pool customer",
+    params(("id" = uuid::Uuid, Path, description = "The customer's id.")),
+    responses(
+        (status = 200, description = "Now yours.", body = CustomerDto,
+            headers(("ETag" = String, description = "The customer's new version."))),
+        (status = 404, description = "No such customer, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "Not in the pool (`not_in_pool`), or you own the most customers allowed (`claim_limit`).",
+            body = Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[post("/customers/{id}/claim")]
+pub(crate) async fn claim_customer(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let change = OwnershipChange::Claim {
+        user_id: acting_user(&caller)?,
+        limit: state.config.pool_claim_limit,
+    };
+    change_owner(&state, &caller, id.into_inner(), change).await
+}
+
+/// Returns a customer to the shared pool.
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "release_customer",
+    summary = "Release a customer to the pool",
+    params(("id" = uuid::Uuid, Path, description = "The customer's id.")),
+    responses(
+        (status = 200, description = "Now in the pool.", body = CustomerDto,
+            headers(("ETag" = String, description = "The customer's new version."))),
+        (status = 404, description = "No such customer, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "Already in the pool.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[post("/customers/{id}/release")]
+pub(crate) async fn release_customer(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    change_owner(&state, &caller, id.into_inner(), OwnershipChange::Release).await
+}
+
+/// Gives a customer to a user (managers: a member of a team they manage, or themselves).
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "assign_customer",
+    summary = "Assign a customer",
+    params(("id" = uuid::Uuid, Path, description = "The customer's id.")),
+    request_body = AssignBody,
+    responses(
+        (status = 200, description = "Assigned.", body = CustomerDto,
+            headers(("ETag" = String, description = "The customer's new version."))),
+        (status = 404, description = "No such customer, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[post("/customers/{id}/assign")]
+pub(crate) async fn assign_customer(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    id: web::Path<uuid::Uuid>,
+    body: ApiJson<AssignBody>,
+) -> Result<HttpResponse, ApiError> {
+    let change = OwnershipChange::Assign {
+        owner_id: body.0.owner_id.to_string(),
+    };
+    change_owner(&state, &caller, id.into_inner(), change).await
+}
+
+/// Who changed what and when: every change to the customer, newest first.
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "list_customer_history",
+    summary = "A customer's history",
+    params(("id" = uuid::Uuid, Path, description = "The customer's id."), PageQuery),
+    responses(
+        (status = 200, description = "A page of events.", body = CustomerHistory),
+        (status = 400, description = "An invalid or unknown query parameter.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 404, description = "No such customer, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[get("/customers/{id}/history")]
+pub(crate) async fn list_customer_history(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    id: web::Path<uuid::Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = query.page()?;
+    let actor = actor(&state, &caller.0).await?;
+    let store = state.stores.customers.clone();
+    let page = blocking(move || store.customer_history(&actor, &id.to_string(), &page)).await?;
+    Ok(HttpResponse::Ok().json(CustomerHistory {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: cursor(page.next_after),
+    }))
+}

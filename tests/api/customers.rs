@@ -1,0 +1,323 @@
+//! Customers through the API: exact bodies, every bad field at once, duplicates, conditional
+//! merge-patch updates, the pool and the history.
+
+use actix_web::test;
+use crm_domain::identity::Role;
+use crm_persistence::test_support::TestDatabase;
+use crm_tests::{api_state, backend_tests, header, login, request, seed_user, send};
+use serde_json::{json, Value};
+
+async fn create_read_and_list_a_customer(db: TestDatabase) {
+    let rep = seed_user(&db, "rep@example.com", Role::Rep);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (token, _) = login(&app, "rep@example.com").await;
+    let body = json!({
+        "kind": "company", "name": " 上海星辰科技 ", "phone": "138-1234-5678", "email": " Buyer@XingChen.example.cn ",
+        "website": "https://xingchen.example.cn", "tags": ["vip", "vip", "east"], "lead_source": "trade show"
+    });
+    let (status, headers, customer) = send(
+        &app,
+        request("POST", "/api/v1/customers", Some(&token), Some(body)),
+    )
+    .await;
+    assert_eq!(status, 201, "{customer}");
+    let id = customer["id"].as_str().unwrap_or_default().to_string();
+    assert_eq!(
+        header(&headers, "location"),
+        format!("/api/v1/customers/{id}")
+    );
+    assert_eq!(header(&headers, "etag"), "\"1\"");
+    assert_eq!(header(&headers, "cache-control"), "no-store");
+    let mut expected = json!({
+        "id": id, "kind": "company", "name": "上海星辰科技", "legal_name": null, "industry": null,
+        "company_size": null, "website": "https://xingchen.example.cn", "address": null, "tax_id": null,
+        "gender": null, "birthday": null, "phone": "138-1234-5678", "phone_e164": "+8613812345678",
+        "email": "Buyer@XingChen.example.cn", "status": "lead", "classification": null,
+        "lead_source": "trade show", "tags": ["vip", "east"], "owner_id": rep, "score": 0,
+        "last_activity_at": null, "next_follow_up_at": null
+    });
+    expected["created_at"] = customer["created_at"].clone();
+    expected["updated_at"] = customer["updated_at"].clone();
+    assert_eq!(customer, expected);
+    let (status, _, read) = send(
+        &app,
+        request(
+            "GET",
+            &format!("/api/v1/customers/{id}"),
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!((status, read), (200, expected.clone()));
+    let (_, _, page) = send(
+        &app,
+        request(
+            "GET",
+            "/api/v1/customers?kind=company&status=lead&pool=false",
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(page["items"], json!([expected]));
+    let (_, _, empty) = send(
+        &app,
+        request(
+            "GET",
+            "/api/v1/customers?kind=individual",
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(empty["items"], json!([]));
+    let (status, _, _) = send(
+        &app,
+        request("GET", "/api/v1/customers?color=red", Some(&token), None),
+    )
+    .await;
+    assert_eq!(status, 400, "unknown filters are refused");
+}
+
+async fn every_bad_field_is_listed_and_nothing_is_written(db: TestDatabase) {
+    seed_user(&db, "rep@example.com", Role::Rep);
+    let other = seed_user(&db, "other@example.com", Role::Rep);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (token, _) = login(&app, "rep@example.com").await;
+    let body = json!({
+        "name": "", "phone": "12345", "email": "not-mail", "website": "ftp://x", "birthday": "2999-01-01",
+        "tags": ["", "x"], "industry": "i".repeat(101)
+    });
+    let (status, _, problem) = send(
+        &app,
+        request("POST", "/api/v1/customers", Some(&token), Some(body)),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let pointers: Vec<&str> = problem["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    assert_eq!(
+        pointers,
+        [
+            "/kind",
+            "/name",
+            "/industry",
+            "/website",
+            "/birthday",
+            "/phone",
+            "/email",
+            "/tags/0"
+        ]
+    );
+    let (status, _, problem) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/customers",
+            Some(&token),
+            Some(json!({"kind": "company", "name": "X", "owner_id": other})),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["pointer"].as_str()),
+        (422, Some("/owner_id")),
+        "a rep cannot create for someone else"
+    );
+    let (status, _, problem) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/customers",
+            Some(&token),
+            Some(json!({"kind": "company", "name": "X", "score": 99})),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["code"].as_str()),
+        (422, Some("unknown_field"))
+    );
+    let (_, _, page) = send(
+        &app,
+        request("GET", "/api/v1/customers", Some(&token), None),
+    )
+    .await;
+    assert_eq!(page["items"], json!([]));
+}
+
+async fn duplicates_are_refused_unless_allowed(db: TestDatabase) {
+    seed_user(&db, "a@example.com", Role::Rep);
+    seed_user(&db, "b@example.com", Role::Rep);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (a, _) = login(&app, "a@example.com").await;
+    let (b, _) = login(&app, "b@example.com").await;
+    let create =
+        |token: &str, body: Value| request("POST", "/api/v1/customers", Some(token), Some(body));
+    let (_, _, first) = send(
+        &app,
+        create(
+            &a,
+            json!({"kind": "individual", "name": "Wang", "phone": "13812345678"}),
+        ),
+    )
+    .await;
+    let (status, _, problem) = send(
+        &app,
+        create(
+            &a,
+            json!({"kind": "individual", "name": "Wang 2", "phone": "+86 138 1234 5678"}),
+        ),
+    )
+    .await;
+    assert_eq!((status, problem["code"].as_str()), (409, Some("duplicate")));
+    assert_eq!(problem["existing_id"], first["id"]);
+    let (status, _, problem) = send(
+        &app,
+        create(
+            &b,
+            json!({"kind": "individual", "name": "Wang 3", "phone": "0086 13812345678"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(
+        problem["existing_id"],
+        Value::Null,
+        "b may not learn which customer it is"
+    );
+    assert!(!problem
+        .to_string()
+        .contains(first["id"].as_str().unwrap_or("?")));
+    let (status, _, _) = send(&app, create(&b, json!({"kind": "individual", "name": "Wang 3", "phone": "13812345678", "allow_duplicate": true}))).await;
+    assert_eq!(status, 201);
+}
+
+async fn merge_patch_with_if_match_and_history(db: TestDatabase) {
+    let rep = seed_user(&db, "rep@example.com", Role::Rep);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (token, _) = login(&app, "rep@example.com").await;
+    let (_, _, created) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/customers",
+            Some(&token),
+            Some(json!({"kind": "company", "name": "Acme", "industry": "Retail"})),
+        ),
+    )
+    .await;
+    let uri = format!(
+        "/api/v1/customers/{}",
+        created["id"].as_str().unwrap_or_default()
+    );
+    let patch = |etag: &str, body: Value| {
+        request("PATCH", &uri, Some(&token), Some(body))
+            .insert_header(("If-Match", etag.to_string()))
+    };
+    let (status, headers, updated) = send(
+        &app,
+        patch("\"1\"", json!({"industry": null, "status": "prospect"})),
+    )
+    .await;
+    assert_eq!((status, header(&headers, "etag")), (200, "\"2\""));
+    assert_eq!(
+        (
+            updated["industry"].clone(),
+            updated["status"].clone(),
+            updated["name"].clone()
+        ),
+        (Value::Null, json!("prospect"), json!("Acme"))
+    );
+    let (status, headers, _) = send(&app, patch("\"1\"", json!({"name": "Stale"}))).await;
+    assert_eq!((status, header(&headers, "etag")), (412, "\"2\""));
+    let (status, _, problem) = send(
+        &app,
+        patch("\"2\"", json!({"owner_id": null, "name": null})),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(problem["errors"].as_array().map(Vec::len), Some(2));
+    let (_, _, history) = send(
+        &app,
+        request("GET", &format!("{uri}/history"), Some(&token), None),
+    )
+    .await;
+    assert_eq!(history["items"][0]["action"], "updated");
+    assert_eq!(history["items"][0]["actor_id"], rep.as_str());
+    assert_eq!(
+        history["items"][0]["changes"],
+        json!([{"field": "industry", "old": "Retail", "new": null}, {"field": "status", "old": "lead", "new": "prospect"}])
+    );
+    assert_eq!(history["items"][1]["action"], "created");
+}
+
+async fn the_pool_through_the_api(db: TestDatabase) {
+    let rep = seed_user(&db, "rep@example.com", Role::Rep);
+    seed_user(&db, "admin@example.com", Role::Admin);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (token, _) = login(&app, "rep@example.com").await;
+    let (admin, _) = login(&app, "admin@example.com").await;
+    let (_, _, pooled) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/customers",
+            Some(&admin),
+            Some(json!({"kind": "company", "name": "Pooled", "owner_id": null})),
+        ),
+    )
+    .await;
+    assert_eq!(pooled["owner_id"], Value::Null);
+    let uri = format!(
+        "/api/v1/customers/{}",
+        pooled["id"].as_str().unwrap_or_default()
+    );
+    let (_, _, pool) = send(
+        &app,
+        request("GET", "/api/v1/customers?pool=true", Some(&token), None),
+    )
+    .await;
+    assert_eq!(pool["items"][0]["id"], pooled["id"]);
+    let (status, _, claimed) = send(
+        &app,
+        request("POST", &format!("{uri}/claim"), Some(&token), None),
+    )
+    .await;
+    assert_eq!(
+        (status, claimed["owner_id"].as_str()),
+        (200, Some(rep.as_str()))
+    );
+    let (status, _, problem) = send(
+        &app,
+        request("POST", &format!("{uri}/claim"), Some(&token), None),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("not_in_pool"))
+    );
+    let (status, _, released) = send(
+        &app,
+        request("POST", &format!("{uri}/release"), Some(&token), None),
+    )
+    .await;
+    assert_eq!((status, released["owner_id"].clone()), (200, Value::Null));
+    let (status, _, _) = send(&app, request("DELETE", &uri, Some(&admin), None)).await;
+    assert_eq!(status, 204);
+    let (status, _, _) = send(&app, request("GET", &uri, Some(&admin), None)).await;
+    assert_eq!(status, 404);
+}
+
+backend_tests!(async actix:
+    create_read_and_list_a_customer,
+    every_bad_field_is_listed_and_nothing_is_written,
+    duplicates_are_refused_unless_allowed,
+    merge_patch_with_if_match_and_history,
+    the_pool_through_the_api,
+);
