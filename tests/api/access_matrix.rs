@@ -122,6 +122,18 @@ fn record_rows() -> Vec<RecordRow> {
             ],
         ),
         (
+            "restore_customer",
+            "POST",
+            "/api/v1/customers/{customer}/restore",
+            None,
+            [
+                (Own, [409, 403, 403, 403, 403, 401]),
+                (Teammate, [409, 403, 403, 403, 403, 401]),
+                (Other, [409, 403, 403, 403, 403, 401]),
+                (Pool, [409, 403, 403, 403, 403, 401]),
+            ],
+        ),
+        (
             "assign_customer",
             "POST",
             "/api/v1/customers/{customer}/assign",

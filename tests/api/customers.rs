@@ -34,7 +34,7 @@ async fn create_read_and_list_a_customer(db: TestDatabase) {
         "gender": null, "birthday": null, "phone": "138-1234-5678", "phone_e164": "+8613812345678",
         "email": "Buyer@XingChen.example.cn", "status": "lead", "classification": null,
         "lead_source": "trade show", "tags": ["vip", "east"], "owner_id": rep, "score": 0,
-        "last_activity_at": null, "next_follow_up_at": null
+        "last_activity_at": null, "next_follow_up_at": null, "deleted_at": null
     });
     expected["created_at"] = customer["created_at"].clone();
     expected["updated_at"] = customer["updated_at"].clone();
@@ -312,6 +312,51 @@ async fn the_pool_through_the_api(db: TestDatabase) {
     assert_eq!(status, 204);
     let (status, _, _) = send(&app, request("GET", &uri, Some(&admin), None)).await;
     assert_eq!(status, 404);
+    let (status, _, _) = send(
+        &app,
+        request(
+            "GET",
+            "/api/v1/customers?include_deleted=true",
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, 403, "only admins list deleted customers");
+    let (_, _, listed) = send(
+        &app,
+        request(
+            "GET",
+            "/api/v1/customers?include_deleted=true",
+            Some(&admin),
+            None,
+        ),
+    )
+    .await;
+    assert!(listed["items"][0]["deleted_at"].is_string(), "{listed}");
+    let (status, _, restored) = send(
+        &app,
+        request("POST", &format!("{uri}/restore"), Some(&admin), None),
+    )
+    .await;
+    assert_eq!((status, restored["deleted_at"].clone()), (200, Value::Null));
+    let (status, _, _) = send(&app, request("GET", &uri, Some(&token), None)).await;
+    assert_eq!(status, 200, "visible again");
+    let (_, _, history) = send(
+        &app,
+        request("GET", &format!("{uri}/history"), Some(&admin), None),
+    )
+    .await;
+    let actions: Vec<&str> = history["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        ["restored", "deleted", "released", "claimed", "created"]
+    );
 }
 
 backend_tests!(async actix:

@@ -126,6 +126,8 @@ pub struct Customer {
     pub created_at: DateTime<Utc>,
     /// When last changed.
     pub updated_at: DateTime<Utc>,
+    /// When soft-deleted; `None` for live customers.
+    pub deleted_at: Option<DateTime<Utc>>,
     /// Row version, the `ETag`.
     pub version: i64,
 }

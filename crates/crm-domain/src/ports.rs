@@ -129,6 +129,8 @@ pub struct CustomerFilter {
     pub status: Option<crate::customers::LifecycleStatus>,
     /// `Some(true)`: only the pool; `Some(false)`: only owned ones.
     pub pool: Option<bool>,
+    /// Include soft-deleted customers (admins).
+    pub include_deleted: bool,
 }
 
 /// Who is acting, for records and audit.
@@ -206,6 +208,12 @@ pub trait CustomerStore: Send + Sync {
     ) -> Result<crate::customers::Customer, DomainError>;
     /// Soft-deletes a customer.
     fn delete_customer(&self, actor: &Actor, id: &str) -> Result<(), DomainError>;
+    /// Brings a soft-deleted customer back; `Conflict` (`not_deleted`) when it is live.
+    fn restore_customer(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<crate::customers::Customer, DomainError>;
     /// Claims, releases or assigns, recording the change.
     fn change_owner(
         &self,

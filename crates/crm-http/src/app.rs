@@ -43,6 +43,7 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
                 .service(customers::routes::get_customer)
                 .service(customers::routes::update_customer)
                 .service(customers::routes::delete_customer)
+                .service(customers::routes::restore_customer)
                 .service(customers::routes::claim_customer)
                 .service(customers::routes::release_customer)
                 .service(customers::routes::assign_customer)

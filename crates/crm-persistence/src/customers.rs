@@ -43,6 +43,7 @@ struct CustomerRow {
     next_follow_up_at: Option<NaiveDateTime>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    deleted_at: Option<NaiveDateTime>,
     version: i64,
 }
 
@@ -91,6 +92,7 @@ impl CustomerRow {
             next_follow_up_at: self.next_follow_up_at.map(utc),
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
+            deleted_at: self.deleted_at.map(utc),
             version: self.version,
         })
     }
@@ -314,7 +316,6 @@ impl CustomerStore for Database {
     ) -> Result<Page<Customer>, DomainError> {
         self.read(|conn| {
             let mut query = customers::table
-                .filter(customers::deleted_at.is_null())
                 .select(CustomerRow::as_select())
                 .order(customers::id.asc())
                 .limit(i64::from(page.limit) + 1)
@@ -325,6 +326,9 @@ impl CustomerStore for Database {
                         .eq_any(owners)
                         .or(customers::owner_id.is_null()),
                 );
+            }
+            if !filter.include_deleted {
+                query = query.filter(customers::deleted_at.is_null());
             }
             if let Some(owner) = &filter.owner_id {
                 query = query.filter(customers::owner_id.eq(owner));
@@ -406,6 +410,37 @@ impl CustomerStore for Database {
                 ))
                 .execute(conn)?;
             record(conn, id, "deleted", actor, now, &[])
+        })
+    }
+
+    fn restore_customer(&self, actor: &Actor, id: &str) -> Result<Customer, DomainError> {
+        let now = stored(Utc::now());
+        self.write(|conn| {
+            let row = customers::table
+                .find(id)
+                .select(CustomerRow::as_select())
+                .first(conn)
+                .optional()?
+                .ok_or(CUSTOMER)?;
+            if !actor.visibility.allows(row.owner_id.as_deref()) {
+                return Err(CUSTOMER.into());
+            }
+            if row.deleted_at.is_none() {
+                return Err(DomainError::Conflict {
+                    code: "not_deleted",
+                    message: "the customer is not deleted".into(),
+                }
+                .into());
+            }
+            diesel::update(customers::table.find(id))
+                .set((
+                    customers::deleted_at.eq(None::<NaiveDateTime>),
+                    customers::updated_at.eq(now),
+                    customers::version.eq(row.version + 1),
+                ))
+                .execute(conn)?;
+            record(conn, id, "restored", actor, now, &[])?;
+            load_visible(conn, &Visibility::All, id)
         })
     }
 

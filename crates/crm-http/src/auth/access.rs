@@ -79,6 +79,7 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
             Rule::new(Roles(ADMIN_OR_MANAGER), Some(Scope::CustomersWrite))
         }
         "claim_customer" | "release_customer" => Rule::new(AnyUser, None),
+        "restore_customer" => Rule::new(Roles(ADMIN), None),
         _ => return None,
     };
     Some(rule)

@@ -81,7 +81,8 @@ impl From<StatusDto> for LifecycleStatus {
     "last_activity_at": null,
     "next_follow_up_at": null,
     "created_at": "2026-11-26T09:30:00Z",
-    "updated_at": "2026-11-26T09:30:00Z"
+    "updated_at": "2026-11-26T09:30:00Z",
+    "deleted_at": null
 }))]
 pub(crate) struct CustomerDto {
     /// UUIDv7.
@@ -134,6 +135,9 @@ pub(crate) struct CustomerDto {
     pub created_at: DateTime<Utc>,
     /// When last changed.
     pub updated_at: DateTime<Utc>,
+    /// When deleted; `null` for live customers (only admins listing with `include_deleted`
+    /// see deleted ones).
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 impl From<Customer> for CustomerDto {
@@ -164,6 +168,7 @@ impl From<Customer> for CustomerDto {
             next_follow_up_at: c.next_follow_up_at,
             created_at: c.created_at,
             updated_at: c.updated_at,
+            deleted_at: c.deleted_at,
         }
     }
 }
@@ -572,6 +577,8 @@ pub(crate) struct CustomerQuery {
     pub status: Option<StatusDto>,
     /// `true`: only the shared pool; `false`: only owned customers.
     pub pool: Option<bool>,
+    /// `true`: include deleted customers (admins only; others get 403).
+    pub include_deleted: Option<bool>,
 }
 
 /// A page of customers.

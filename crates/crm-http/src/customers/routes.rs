@@ -3,7 +3,7 @@
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use crm_domain::identity::Principal;
+use crm_domain::identity::{Principal, Role};
 use crm_domain::ports::{CustomerFilter, OwnershipChange};
 use crm_domain::DomainError;
 
@@ -75,6 +75,8 @@ pub(crate) async fn create_customer(
         (status = 200, description = "A page of customers.", body = CustomerList),
         (status = 400, description = "An invalid or unknown query parameter.", body = Problem,
             content_type = "application/problem+json"),
+        (status = 403, description = "`include_deleted` is for admins only.", body = Problem,
+            content_type = "application/problem+json"),
     ),
 )]
 #[get("/customers")]
@@ -89,11 +91,16 @@ pub(crate) async fn list_customers(
         cursor: query.cursor,
     }
     .page()?;
+    let include_deleted = query.include_deleted.unwrap_or(false);
+    if include_deleted {
+        caller.0.require_role(&[Role::Admin])?;
+    }
     let filter = CustomerFilter {
         owner_id: query.owner_id.map(|id| id.to_string()),
         kind: query.kind.map(Into::into),
         status: query.status.map(Into::into),
         pool: query.pool,
+        include_deleted,
     };
     let actor = actor(&state, &caller.0).await?;
     let store = state.stores.customers.clone();
@@ -201,6 +208,33 @@ pub(crate) async fn delete_customer(
     let store = state.stores.customers.clone();
     blocking(move || store.delete_customer(&actor, &id.to_string())).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Brings a deleted customer back, with its history.
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "restore_customer",
+    summary = "Restore a deleted customer",
+    params(("id" = uuid::Uuid, Path, description = "The customer's id.")),
+    responses(
+        (status = 200, description = "Restored.", body = CustomerDto,
+            headers(("ETag" = String, description = "The customer's new version."))),
+        (status = 404, description = "No such customer.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "The customer is not deleted.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[post("/customers/{id}/restore")]
+pub(crate) async fn restore_customer(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = actor(&state, &caller.0).await?;
+    let store = state.stores.customers.clone();
+    let customer = blocking(move || store.restore_customer(&actor, &id.to_string())).await?;
+    Ok(ok_with_etag(customer.version, &CustomerDto::from(customer)))
 }
 
 async fn change_owner(
