@@ -4,6 +4,7 @@ mod access_matrix;
 mod auth;
 mod customers;
 mod errors;
+mod idempotency;
 mod identity;
 mod routes;
 mod system;

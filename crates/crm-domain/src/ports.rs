@@ -229,3 +229,48 @@ pub trait CustomerStore: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<CustomerEvent>, DomainError>;
 }
+
+/// A stored response, replayed for a retried request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers worth replaying (`Location`, `ETag`, `Content-Type`), as name/value pairs.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: String,
+}
+
+/// What starting a request under an idempotency key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyStart {
+    /// First use of the key: go ahead, then `complete` or `abandon` it.
+    Started,
+    /// Already answered: replay this.
+    Replay(StoredResponse),
+    /// The first request with this key is still running.
+    InProgress,
+    /// The key was used for a different request.
+    Mismatch,
+}
+
+/// Idempotency keys, scoped to a caller and kept at least 24 hours.
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` for a request with `request_hash`, or reports what an earlier use left.
+    fn start(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<IdempotencyStart, DomainError>;
+    /// Stores the response of a started request.
+    fn complete(
+        &self,
+        scope: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), DomainError>;
+    /// Forgets a started request that failed in a way a retry may fix (a 5xx).
+    fn abandon(&self, scope: &str, key: &str) -> Result<(), DomainError>;
+}

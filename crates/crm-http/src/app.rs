@@ -9,7 +9,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{scope, AppExt};
 
 use crate::{
-    api_keys, auth, customers, docs, extract, fallback, observe, system, teams, users, ApiState,
+    api_keys, auth, customers, docs, extract, fallback, idempotency, observe, system, teams, users,
+    ApiState,
 };
 
 /// Registers every API route. This list is the one source of both the served routes and the
@@ -78,6 +79,7 @@ pub fn app(
         .service(docs::swagger_ui())
         .service(docs::docs_redirect())
         .default_service(web::to(fallback::no_route))
+        .wrap(from_fn(idempotency::idempotency))
         .wrap(from_fn(auth::middleware::authorize))
         .wrap(Compress::default())
         .wrap(cors)

@@ -14,6 +14,7 @@ mod docs;
 pub mod etag;
 mod extract;
 mod fallback;
+mod idempotency;
 mod metrics;
 mod observe;
 pub mod openapi;

@@ -48,6 +48,7 @@ pub fn document() -> OpenApiDocument {
     document.info.version = env!("CARGO_PKG_VERSION").to_string();
     apply_access_rules(&mut document);
     narrow_customer_patch(&mut document);
+    document_idempotency(&mut document);
     forbid_nul_in_request_text(&mut document);
     add_request_id_header(&mut document);
     document
@@ -100,6 +101,61 @@ fn apply_access_rules(document: &mut OpenApiDocument) {
             .entry("403".to_string())
             .or_insert(RefOr::T(problem_response(
                 "The caller's role or the API key's scopes do not allow this operation.",
+            )));
+    }
+}
+
+/// The `Idempotency-Key` header, its replay marker and its 409 on every creating operation.
+fn document_idempotency(document: &mut OpenApiDocument) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::Required;
+    let parameter = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Any string up to 255 characters. A retry with the same key and body replays the \
+             first answer (`Idempotent-Replayed: true`); the same key with another body is 422; \
+             a retry while the first request runs is 409. Keys are per caller, kept 24 hours.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(crate::idempotency::KEY_MAX))
+                .pattern(Some("^[!-~]+$")),
+        ))
+        .build();
+    let mut replayed = Header::new(ObjectBuilder::new().schema_type(Type::String));
+    replayed.description = Some(
+        "`true` when this answer is the replay of an earlier request with the same key.".into(),
+    );
+    for operation in operations_mut(document) {
+        let creating = operation
+            .operation_id
+            .as_deref()
+            .is_some_and(|id| crate::idempotency::CREATING_OPERATIONS.contains(&id));
+        if !creating {
+            continue;
+        }
+        operation
+            .parameters
+            .get_or_insert_with(Vec::new)
+            .push(RefOr::T(parameter.clone()));
+        for (status, response) in operation.responses.responses.iter_mut() {
+            if let (true, RefOr::T(response)) = (status.starts_with('2'), response) {
+                response.headers.insert(
+                    "Idempotent-Replayed".to_string(),
+                    RefOr::T(replayed.clone()),
+                );
+            }
+        }
+        operation
+            .responses
+            .responses
+            .entry("409".to_string())
+            .or_insert(RefOr::T(problem_response(
+                "A request with this Idempotency-Key is still being processed.",
             )));
     }
 }

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crm_domain::ports::{ApiKeyStore, CustomerStore, SessionStore, TeamStore, UserStore};
+use crm_domain::ports::{
+    ApiKeyStore, CustomerStore, IdempotencyStore, SessionStore, TeamStore, UserStore,
+};
 use crm_domain::SystemStore;
 
 use crate::auth::throttle::LoginThrottle;
@@ -27,6 +29,8 @@ pub struct Stores {
     pub teams: Arc<dyn TeamStore>,
     /// Customers.
     pub customers: Arc<dyn CustomerStore>,
+    /// Stored answers to creating requests.
+    pub idempotency: Arc<dyn IdempotencyStore>,
 }
 
 /// Facts about this build, reported by `GET /api/v1/meta`.

@@ -8,6 +8,7 @@ mod convert;
 mod customers;
 mod database;
 mod errors;
+mod idempotency;
 mod migrations;
 mod schema;
 mod system;

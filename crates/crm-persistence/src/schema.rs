@@ -135,3 +135,16 @@ diesel::table! {
 
 diesel::joinable!(customer_events -> customers (customer_id));
 diesel::allow_tables_to_appear_in_same_query!(customers, customer_events, users);
+
+diesel::table! {
+    /// Stored responses of creating requests, by caller and Idempotency-Key.
+    idempotency_keys (scope, key) {
+        scope -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status -> Nullable<Integer>,
+        response_headers -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}

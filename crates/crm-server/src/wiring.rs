@@ -13,6 +13,7 @@ pub fn stores(database: Arc<Database>) -> Stores {
         sessions: database.clone(),
         api_keys: database.clone(),
         teams: database.clone(),
-        customers: database,
+        customers: database.clone(),
+        idempotency: database,
     }
 }

@@ -1,0 +1,162 @@
+//! `Idempotency-Key` on creating requests: a retry with the same key and body replays the first
+//! answer (`Idempotent-Replayed: true`); the same key with another body is 422; a retry while
+//! the first is still running is 409. Keys belong to the caller and are kept 24 hours. Answers
+//! with a 5xx are not kept, so a retry can succeed.
+
+use actix_web::body::{self, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::web::Bytes;
+use actix_web::{web, HttpMessage, HttpResponse};
+use chrono::Utc;
+use crm_domain::identity::Principal;
+use crm_domain::ports::{IdempotencyStart, StoredResponse};
+use sha2::{Digest, Sha256};
+
+use crate::auth::Caller;
+use crate::blocking::blocking;
+use crate::{ApiError, ApiState};
+
+/// The request header.
+pub(crate) const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+/// The header on replayed answers.
+pub(crate) const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+/// Longest accepted key.
+pub(crate) const KEY_MAX: usize = 255;
+
+/// The operations that create a record and so accept `Idempotency-Key`.
+pub(crate) const CREATING_OPERATIONS: [&str; 4] = [
+    "create_user",
+    "create_team",
+    "create_api_key",
+    "create_customer",
+];
+
+/// Response headers stored and replayed.
+const KEPT_HEADERS: [HeaderName; 3] = [header::LOCATION, header::ETAG, header::CONTENT_TYPE];
+
+pub(crate) async fn idempotency(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(raw_key) = req.headers().get(&IDEMPOTENCY_KEY).cloned() else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    let state = req.app_data::<web::Data<ApiState>>().cloned();
+    let caller = req.extensions().get::<Caller>().cloned();
+    let operation = req.match_pattern().and_then(|pattern| {
+        state.as_ref().and_then(|s| {
+            s.spec
+                .routes
+                .operation_id(req.method().as_str(), &pattern)
+                .map(str::to_owned)
+        })
+    });
+    let (Some(state), Some(caller), Some(operation)) = (state, caller, operation) else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    if !CREATING_OPERATIONS.contains(&operation.as_str()) {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    }
+    let key = match raw_key.to_str() {
+        Ok(k) if !k.is_empty() && k.len() <= KEY_MAX => k.to_string(),
+        _ => {
+            return Ok(req.error_response(ApiError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+            )))
+        }
+    };
+    let scope = match &caller.0 {
+        Principal::User { user_id, .. } => format!("user:{user_id}"),
+        Principal::ApiKey { key_id, .. } => format!("key:{key_id}"),
+    };
+    let body = req.extract::<Bytes>().await?;
+    let mut hasher = Sha256::new();
+    hasher.update(req.method().as_str());
+    hasher.update(b" ");
+    hasher.update(req.path());
+    hasher.update(b"\n");
+    hasher.update(&body);
+    let request_hash = hex::encode(hasher.finalize());
+    req.set_payload(actix_web::dev::Payload::from(body));
+
+    let store = state.stores.idempotency.clone();
+    let (s, k) = (scope.clone(), key.clone());
+    let start = blocking(move || store.start(&s, &k, &request_hash, Utc::now())).await;
+    match start {
+        Err(err) => return Ok(req.error_response(err)),
+        Ok(IdempotencyStart::Started) => {}
+        Ok(IdempotencyStart::Replay(stored)) => {
+            let mut response = HttpResponse::build(
+                StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            );
+            for (name, value) in &stored.headers {
+                response.insert_header((name.as_str(), value.as_str()));
+            }
+            response.insert_header((REPLAYED, "true"));
+            return Ok(req.into_response(response.body(stored.body)));
+        }
+        Ok(IdempotencyStart::InProgress) => {
+            return Ok(req.error_response(ApiError::new(
+                StatusCode::CONFLICT,
+                "idempotency_in_progress",
+                "Conflict",
+                "A request with this Idempotency-Key is still being processed; retry shortly.",
+            )))
+        }
+        Ok(IdempotencyStart::Mismatch) => {
+            return Ok(
+                req.error_response(ApiError::from(crm_domain::DomainError::invalid(
+                    "/",
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used with a different request",
+                ))),
+            )
+        }
+    }
+
+    let response = next.call(req).await?;
+    let (request, response) = response.into_parts();
+    let status = response.status();
+    let headers: Vec<(String, String)> = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let value = response.headers().get(name)?.to_str().ok()?;
+            Some((name.as_str().to_string(), value.to_string()))
+        })
+        .collect();
+    let (response, body) = response.into_parts();
+    let bytes = body::to_bytes(body).await.unwrap_or_default();
+    let store = state.stores.idempotency.clone();
+    let outcome = if status.is_server_error() {
+        blocking(move || store.abandon(&scope, &key)).await
+    } else {
+        let stored = StoredResponse {
+            status: status.as_u16(),
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        blocking(move || store.complete(&scope, &key, &stored)).await
+    };
+    if let Err(err) = outcome {
+        tracing::error!(error = %err, "cannot store the idempotent response");
+    }
+    let response = response.set_body(BoxBody::new(bytes));
+    let mut response = ServiceResponse::new(request, response);
+    if let Ok(value) = HeaderValue::from_str("false") {
+        response.headers_mut().insert(REPLAYED, value);
+    }
+    Ok(response)
+}
