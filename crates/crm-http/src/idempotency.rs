@@ -70,11 +70,14 @@ pub(crate) async fn idempotency(
             .map(ServiceResponse::map_into_boxed_body);
     }
     let key = match raw_key.to_str() {
-        Ok(k) if !k.is_empty() && k.len() <= KEY_MAX => k.to_string(),
+        // Exactly the documented pattern `^[!-~]+$`, at most 255 characters.
+        Ok(k) if !k.is_empty() && k.len() <= KEY_MAX && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            k.to_string()
+        }
         _ => {
             return Ok(req.error_response(ApiError::bad_request(
                 "invalid_idempotency_key",
-                "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters, without spaces.",
             )))
         }
     };
