@@ -260,3 +260,80 @@ mod tests {
         }
     }
 }
+
+/// The fields a caller writes on a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactFields {
+    /// Full name.
+    pub name: String,
+    /// Job title.
+    pub title: Option<String>,
+    /// Phone numbers, the first being the main one.
+    pub phones: Vec<Phone>,
+    /// Email.
+    pub email: Option<Email>,
+    /// WeChat ID.
+    pub wechat_id: Option<String>,
+    /// Notes.
+    pub notes: Option<String>,
+}
+
+/// A person at a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    /// UUIDv7.
+    pub id: String,
+    /// The customer.
+    pub customer_id: String,
+    /// What callers write.
+    pub fields: ContactFields,
+    /// The customer's main contact (exactly one when any exist).
+    pub primary: bool,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+    /// When last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Row version, the `ETag`.
+    pub version: i64,
+}
+
+impl ContactFields {
+    /// Each field as JSON, for audit diffs (prefixed `contact.`).
+    pub fn audit_values(&self) -> Vec<(&'static str, serde_json::Value)> {
+        use serde_json::json;
+        vec![
+            ("contact.name", json!(self.name)),
+            ("contact.title", json!(self.title)),
+            (
+                "contact.phones",
+                json!(self.phones.iter().map(|p| &p.display).collect::<Vec<_>>()),
+            ),
+            (
+                "contact.email",
+                json!(self.email.as_ref().map(|e| &e.display)),
+            ),
+            ("contact.wechat_id", json!(self.wechat_id)),
+            ("contact.notes", json!(self.notes)),
+        ]
+    }
+
+    /// The fields that differ from `before` (`None`: a new contact).
+    pub fn changes_from(&self, before: Option<&ContactFields>) -> Vec<FieldChange> {
+        let old: Vec<serde_json::Value> = match before {
+            Some(b) => b.audit_values().into_iter().map(|(_, v)| v).collect(),
+            None => vec![serde_json::Value::Null; 6],
+        };
+        self.audit_values()
+            .into_iter()
+            .zip(old)
+            .filter(|((_, new), old)| {
+                new != old && !(old.is_null() && new.as_array().is_some_and(|a| a.is_empty()))
+            })
+            .map(|((field, new), old)| FieldChange {
+                field: field.to_string(),
+                old,
+                new,
+            })
+            .collect()
+    }
+}

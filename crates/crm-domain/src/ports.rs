@@ -274,3 +274,46 @@ pub trait IdempotencyStore: Send + Sync {
     /// Forgets a started request that failed in a way a retry may fix (a 5xx).
     fn abandon(&self, scope: &str, key: &str) -> Result<(), DomainError>;
 }
+
+/// Contacts, always reached through their customer's visibility.
+pub trait ContactStore: Send + Sync {
+    /// Adds a contact; the first one, or one with `primary`, becomes the primary contact.
+    fn create_contact(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        fields: crate::customers::ContactFields,
+        primary: bool,
+    ) -> Result<crate::customers::Contact, DomainError>;
+    /// One contact of a visible customer.
+    fn contact(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        contact_id: &str,
+    ) -> Result<crate::customers::Contact, DomainError>;
+    /// Contacts of visible customers (of one customer when given), in id order.
+    fn list_contacts(
+        &self,
+        actor: &Actor,
+        customer_id: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<crate::customers::Contact>, DomainError>;
+    /// Replaces a contact's fields; `primary: Some(true)` makes it the primary contact.
+    fn update_contact(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        contact_id: &str,
+        fields: crate::customers::ContactFields,
+        primary: Option<bool>,
+        expected_version: Option<i64>,
+    ) -> Result<crate::customers::Contact, DomainError>;
+    /// Removes a contact; removing the primary makes the oldest remaining one primary.
+    fn delete_contact(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        contact_id: &str,
+    ) -> Result<(), DomainError>;
+}

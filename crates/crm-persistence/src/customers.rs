@@ -150,7 +150,7 @@ impl<'a> CustomerWrite<'a> {
 const CUSTOMER: DomainError = DomainError::NotFound { entity: "customer" };
 
 /// The live customer `id`, when `visibility` lets the caller see it.
-fn load_visible(
+pub(crate) fn load_visible(
     conn: &mut DbConnection,
     visibility: &Visibility,
     id: &str,
@@ -207,7 +207,7 @@ fn find_duplicate(
     }))
 }
 
-fn record(
+pub(crate) fn record(
     conn: &mut DbConnection,
     customer_id: &str,
     action: &str,

@@ -4,6 +4,7 @@
 
 mod api_keys;
 mod connection;
+mod contacts;
 mod convert;
 mod customers;
 mod database;

@@ -148,3 +148,27 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    /// People at customers.
+    contacts (id) {
+        id -> Text,
+        customer_id -> Text,
+        name -> Text,
+        title -> Nullable<Text>,
+        phones -> Text,
+        phones_normalized -> Text,
+        email -> Nullable<Text>,
+        email_normalized -> Nullable<Text>,
+        wechat_id -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        is_primary -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(contacts -> customers (customer_id));
+diesel::allow_tables_to_appear_in_same_query!(contacts, customers);

@@ -1,0 +1,329 @@
+//! `ContactStore` on the database. Contacts are reached through their customer, so the
+//! customer's visibility decides.
+
+use chrono::{NaiveDateTime, Utc};
+use crm_domain::contact_points::Phone;
+use crm_domain::customers::{Contact, ContactFields};
+use crm_domain::identity::{Email, Visibility};
+use crm_domain::page::{Page, PageRequest};
+use crm_domain::ports::{Actor, ContactStore};
+use crm_domain::{DomainError, FieldError};
+use diesel::prelude::*;
+
+use crate::convert::{corrupt, new_id, stored, utc};
+use crate::customers::{load_visible, record};
+use crate::errors::TxError;
+use crate::schema::{contacts, customers};
+use crate::{Database, DbConnection};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = contacts)]
+struct ContactRow {
+    id: String,
+    customer_id: String,
+    name: String,
+    title: Option<String>,
+    phones: String,
+    phones_normalized: String,
+    email: Option<String>,
+    email_normalized: Option<String>,
+    wechat_id: Option<String>,
+    notes: Option<String>,
+    is_primary: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
+
+impl ContactRow {
+    fn into_domain(self) -> Result<Contact, DomainError> {
+        let displays: Vec<String> = serde_json::from_str(&self.phones)
+            .map_err(|_| corrupt("contacts.phones", &self.phones))?;
+        let normalized: Vec<String> = serde_json::from_str(&self.phones_normalized)
+            .map_err(|_| corrupt("contacts.phones_normalized", &self.phones_normalized))?;
+        let phones = displays
+            .into_iter()
+            .zip(normalized)
+            .map(|(display, normalized)| Phone {
+                display,
+                normalized,
+            })
+            .collect();
+        let email = match (self.email, self.email_normalized) {
+            (Some(display), Some(normalized)) => Some(Email {
+                display,
+                normalized,
+            }),
+            _ => None,
+        };
+        Ok(Contact {
+            id: self.id,
+            customer_id: self.customer_id,
+            fields: ContactFields {
+                name: self.name,
+                title: self.title,
+                phones,
+                email,
+                wechat_id: self.wechat_id,
+                notes: self.notes,
+            },
+            primary: self.is_primary,
+            created_at: utc(self.created_at),
+            updated_at: utc(self.updated_at),
+            version: self.version,
+        })
+    }
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = contacts, treat_none_as_null = true)]
+struct ContactWrite<'a> {
+    name: &'a str,
+    title: Option<&'a str>,
+    phones: String,
+    phones_normalized: String,
+    email: Option<&'a str>,
+    email_normalized: Option<&'a str>,
+    wechat_id: Option<&'a str>,
+    notes: Option<&'a str>,
+}
+
+impl<'a> ContactWrite<'a> {
+    fn of(f: &'a ContactFields) -> Result<Self, DomainError> {
+        let json = |v: Vec<&String>| serde_json::to_string(&v).map_err(DomainError::internal);
+        Ok(Self {
+            name: &f.name,
+            title: f.title.as_deref(),
+            phones: json(f.phones.iter().map(|p| &p.display).collect())?,
+            phones_normalized: json(f.phones.iter().map(|p| &p.normalized).collect())?,
+            email: f.email.as_ref().map(|e| e.display.as_str()),
+            email_normalized: f.email.as_ref().map(|e| e.normalized.as_str()),
+            wechat_id: f.wechat_id.as_deref(),
+            notes: f.notes.as_deref(),
+        })
+    }
+}
+
+const CONTACT: DomainError = DomainError::NotFound { entity: "contact" };
+
+fn load(conn: &mut DbConnection, customer_id: &str, contact_id: &str) -> Result<Contact, TxError> {
+    let row = contacts::table
+        .find(contact_id)
+        .filter(contacts::customer_id.eq(customer_id))
+        .filter(contacts::deleted_at.is_null())
+        .select(ContactRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(CONTACT)?;
+    Ok(row.into_domain()?)
+}
+
+/// Makes `contact_id` the customer's only primary contact.
+fn make_primary(
+    conn: &mut DbConnection,
+    customer_id: &str,
+    contact_id: &str,
+) -> Result<(), TxError> {
+    diesel::update(contacts::table.filter(contacts::customer_id.eq(customer_id)))
+        .set(contacts::is_primary.eq(contacts::id.eq(contact_id)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Keeps the customer's row version moving with its contacts, so a customer's `ETag` changes
+/// when its contacts do.
+fn touch_customer(
+    conn: &mut DbConnection,
+    customer_id: &str,
+    now: NaiveDateTime,
+) -> Result<(), TxError> {
+    diesel::update(customers::table.find(customer_id))
+        .set((
+            customers::updated_at.eq(now),
+            customers::version.eq(customers::version + 1),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+impl ContactStore for Database {
+    fn create_contact(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        fields: ContactFields,
+        primary: bool,
+    ) -> Result<Contact, DomainError> {
+        let id = new_id();
+        let now = stored(Utc::now());
+        let write = ContactWrite::of(&fields)?;
+        self.write(|conn| {
+            load_visible(conn, &actor.visibility, customer_id)?;
+            let existing: i64 = contacts::table
+                .filter(contacts::customer_id.eq(customer_id))
+                .filter(contacts::deleted_at.is_null())
+                .count()
+                .get_result(conn)?;
+            diesel::insert_into(contacts::table)
+                .values((
+                    &write,
+                    contacts::id.eq(&id),
+                    contacts::customer_id.eq(customer_id),
+                    contacts::is_primary.eq(false),
+                    contacts::created_at.eq(now),
+                    contacts::updated_at.eq(now),
+                    contacts::version.eq(1_i64),
+                ))
+                .execute(conn)?;
+            if primary || existing == 0 {
+                make_primary(conn, customer_id, &id)?;
+            }
+            touch_customer(conn, customer_id, now)?;
+            let changes = fields.changes_from(None);
+            record(conn, customer_id, "contact_added", actor, now, &changes)?;
+            load(conn, customer_id, &id)
+        })
+    }
+
+    fn contact(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        contact_id: &str,
+    ) -> Result<Contact, DomainError> {
+        self.read(|conn| {
+            load_visible(conn, &actor.visibility, customer_id)?;
+            load(conn, customer_id, contact_id)
+        })
+    }
+
+    fn list_contacts(
+        &self,
+        actor: &Actor,
+        customer_id: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<Contact>, DomainError> {
+        self.read(|conn| {
+            if let Some(customer_id) = customer_id {
+                load_visible(conn, &actor.visibility, customer_id)?;
+            }
+            let mut query = contacts::table
+                .inner_join(customers::table)
+                .filter(contacts::deleted_at.is_null())
+                .filter(customers::deleted_at.is_null())
+                .select(ContactRow::as_select())
+                .order(contacts::id.asc())
+                .limit(i64::from(page.limit) + 1)
+                .into_boxed();
+            if let Visibility::OwnersOrPool(owners) = &actor.visibility {
+                query = query.filter(
+                    customers::owner_id
+                        .eq_any(owners)
+                        .or(customers::owner_id.is_null()),
+                );
+            }
+            if let Some(customer_id) = customer_id {
+                query = query.filter(contacts::customer_id.eq(customer_id));
+            }
+            if let Some(after) = &page.after {
+                query = query.filter(contacts::id.gt(after));
+            }
+            let rows = query
+                .load(conn)?
+                .into_iter()
+                .map(ContactRow::into_domain)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Page::from_rows(rows, page.limit, |c| c.id.clone()))
+        })
+    }
+
+    fn update_contact(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        contact_id: &str,
+        fields: ContactFields,
+        primary: Option<bool>,
+        expected_version: Option<i64>,
+    ) -> Result<Contact, DomainError> {
+        let now = stored(Utc::now());
+        let write = ContactWrite::of(&fields)?;
+        self.write(|conn| {
+            load_visible(conn, &actor.visibility, customer_id)?;
+            let current = load(conn, customer_id, contact_id)?;
+            if expected_version.is_some_and(|v| v != current.version) {
+                return Err(DomainError::PreconditionFailed {
+                    current_version: current.version,
+                }
+                .into());
+            }
+            if primary == Some(false) && current.primary {
+                return Err(DomainError::Validation(vec![FieldError::new(
+                    "/primary",
+                    "primary_required",
+                    "a customer with contacts keeps one primary contact: make another contact primary instead",
+                )])
+                .into());
+            }
+            let changes = fields.changes_from(Some(&current.fields));
+            let becomes_primary = primary == Some(true) && !current.primary;
+            if changes.is_empty() && !becomes_primary {
+                return Ok(current);
+            }
+            diesel::update(contacts::table.find(contact_id))
+                .set((
+                    &write,
+                    contacts::updated_at.eq(now),
+                    contacts::version.eq(current.version + 1),
+                ))
+                .execute(conn)?;
+            if becomes_primary {
+                make_primary(conn, customer_id, contact_id)?;
+            }
+            touch_customer(conn, customer_id, now)?;
+            record(conn, customer_id, "contact_updated", actor, now, &changes)?;
+            load(conn, customer_id, contact_id)
+        })
+    }
+
+    fn delete_contact(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        contact_id: &str,
+    ) -> Result<(), DomainError> {
+        let now = stored(Utc::now());
+        self.write(|conn| {
+            load_visible(conn, &actor.visibility, customer_id)?;
+            let current = load(conn, customer_id, contact_id)?;
+            diesel::update(contacts::table.find(contact_id))
+                .set((contacts::deleted_at.eq(now), contacts::is_primary.eq(false)))
+                .execute(conn)?;
+            if current.primary {
+                let next: Option<String> = contacts::table
+                    .filter(contacts::customer_id.eq(customer_id))
+                    .filter(contacts::deleted_at.is_null())
+                    .order(contacts::id.asc())
+                    .select(contacts::id)
+                    .first(conn)
+                    .optional()?;
+                if let Some(next) = next {
+                    make_primary(conn, customer_id, &next)?;
+                }
+            }
+            touch_customer(conn, customer_id, now)?;
+            let removed = current
+                .fields
+                .audit_values()
+                .into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(field, old)| crm_domain::customers::FieldChange {
+                    field: field.to_string(),
+                    old,
+                    new: serde_json::Value::Null,
+                })
+                .collect::<Vec<_>>();
+            record(conn, customer_id, "contact_removed", actor, now, &removed)
+        })
+    }
+}

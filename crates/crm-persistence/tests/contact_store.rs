@@ -1,0 +1,179 @@
+//! Contacts on both backends: one primary, visibility through the customer, history.
+
+use crm_domain::contact_points::{Phone, PhoneRegion};
+use crm_domain::customers::{ContactFields, CustomerFields, CustomerKind, LifecycleStatus};
+use crm_domain::identity::{Email, NewUser, Role, Visibility};
+use crm_domain::page::PageRequest;
+use crm_domain::ports::{Actor, ContactStore, CustomerStore, UserStore};
+use crm_domain::DomainError;
+use crm_persistence::backend_tests;
+use crm_persistence::test_support::TestDatabase;
+
+fn ok<T>(r: Result<T, DomainError>) -> T {
+    r.unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn contact(name: &str) -> ContactFields {
+    ContactFields {
+        name: name.into(),
+        title: Some("采购经理".into()),
+        phones: vec![ok(Phone::parse(
+            "13812345678",
+            PhoneRegion::default(),
+            "/phones/0",
+        )
+        .map_err(|e| DomainError::Validation(vec![e])))],
+        email: Some(ok(
+            Email::parse("li@example.com", "/email").map_err(|e| DomainError::Validation(vec![e]))
+        )),
+        wechat_id: Some("li_wechat".into()),
+        notes: None,
+    }
+}
+
+fn setup(db: &TestDatabase) -> (Actor, Actor, String) {
+    let store = db.database();
+    let mut ids = Vec::new();
+    for email in ["a@example.com", "b@example.com"] {
+        let user = ok(store.create_user(NewUser {
+            email: ok(Email::parse(email, "/email").map_err(|e| DomainError::Validation(vec![e]))),
+            display_name: email.into(),
+            role: Role::Rep,
+            password_hash: "x".into(),
+        }));
+        ids.push(user.id);
+    }
+    let a = Actor {
+        id: ids[0].clone(),
+        visibility: Visibility::OwnersOrPool(vec![ids[0].clone()]),
+    };
+    let b = Actor {
+        id: ids[1].clone(),
+        visibility: Visibility::OwnersOrPool(vec![ids[1].clone()]),
+    };
+    let fields = CustomerFields {
+        kind: CustomerKind::Company,
+        name: "Acme".into(),
+        legal_name: None,
+        industry: None,
+        company_size: None,
+        website: None,
+        address: None,
+        tax_id: None,
+        gender: None,
+        birthday: None,
+        phone: None,
+        email: None,
+        status: LifecycleStatus::Lead,
+        classification: None,
+        lead_source: None,
+        tags: vec![],
+    };
+    let customer = ok(store.create_customer(&a, fields, Some(ids[0].clone()), false));
+    (a, b, customer.id)
+}
+
+fn exactly_one_primary_contact(db: &TestDatabase) {
+    let store = db.database();
+    let (a, _, customer) = setup(db);
+    let first = ok(store.create_contact(&a, &customer, contact("Li"), false));
+    assert!(first.primary, "the first contact is primary");
+    let second = ok(store.create_contact(&a, &customer, contact("Wang"), true));
+    assert!(second.primary);
+    assert!(
+        !ok(store.contact(&a, &customer, &first.id)).primary,
+        "only one primary"
+    );
+    let refused = store.update_contact(
+        &a,
+        &customer,
+        &second.id,
+        contact("Wang"),
+        Some(false),
+        None,
+    );
+    assert!(matches!(refused, Err(DomainError::Validation(_))));
+    ok(store.delete_contact(&a, &customer, &second.id));
+    assert!(
+        ok(store.contact(&a, &customer, &first.id)).primary,
+        "the oldest remaining becomes primary"
+    );
+    assert_eq!(
+        store.contact(&a, &customer, &second.id),
+        Err(DomainError::NotFound { entity: "contact" })
+    );
+    let history = ok(store.customer_history(
+        &a,
+        &customer,
+        &PageRequest {
+            limit: 10,
+            after: None,
+        },
+    ));
+    let actions: Vec<&str> = history.items.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "contact_removed",
+            "contact_added",
+            "contact_added",
+            "created"
+        ]
+    );
+}
+
+fn contacts_follow_their_customers_visibility(db: &TestDatabase) {
+    let store = db.database();
+    let (a, b, customer) = setup(db);
+    let created = ok(store.create_contact(&a, &customer, contact("Li"), false));
+    let hidden = DomainError::NotFound { entity: "customer" };
+    assert_eq!(
+        store.contact(&b, &customer, &created.id),
+        Err(hidden.clone())
+    );
+    assert_eq!(
+        store
+            .create_contact(&b, &customer, contact("X"), false)
+            .err(),
+        Some(hidden.clone())
+    );
+    assert_eq!(
+        store
+            .list_contacts(
+                &b,
+                None,
+                &PageRequest {
+                    limit: 10,
+                    after: None
+                }
+            )
+            .map(|p| p.items.len()),
+        Ok(0)
+    );
+    assert_eq!(
+        store
+            .list_contacts(
+                &a,
+                None,
+                &PageRequest {
+                    limit: 10,
+                    after: None
+                }
+            )
+            .map(|p| p.items.len()),
+        Ok(1)
+    );
+    let mut changed = contact("Li Lei");
+    changed.phones.clear();
+    let updated = ok(store.update_contact(&a, &customer, &created.id, changed, None, Some(1)));
+    assert_eq!((updated.version, updated.fields.phones.len()), (2, 0));
+    assert_eq!(
+        store.update_contact(&a, &customer, &created.id, contact("Stale"), None, Some(1)),
+        Err(DomainError::PreconditionFailed { current_version: 2 })
+    );
+}
+
+backend_tests!(
+    exactly_one_primary_contact,
+    contacts_follow_their_customers_visibility
+);
