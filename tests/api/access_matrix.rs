@@ -50,6 +50,11 @@ type RecordRow = (
     [(Target, [u16; 6]); 4],
 );
 
+/// `expected` with every 200 replaced by `success`.
+fn statuses(expected: [(Target, [u16; 6]); 4], success: u16) -> [(Target, [u16; 6]); 4] {
+    expected.map(|(target, row)| (target, row.map(|s| if s == 200 { success } else { s })))
+}
+
 fn record_rows() -> Vec<RecordRow> {
     use Target::*;
     let read = [
@@ -57,6 +62,12 @@ fn record_rows() -> Vec<RecordRow> {
         (Teammate, [200, 200, 404, 403, 200, 401]),
         (Other, [200, 404, 404, 403, 200, 401]),
         (Pool, [200, 200, 200, 403, 200, 401]),
+    ];
+    let write = [
+        (Own, [200, 200, 200, 403, 403, 401]),
+        (Teammate, [200, 200, 404, 403, 403, 401]),
+        (Other, [200, 404, 404, 403, 403, 401]),
+        (Pool, [200, 200, 200, 403, 403, 401]),
     ];
     vec![
         (
@@ -120,6 +131,41 @@ fn record_rows() -> Vec<RecordRow> {
                 (Other, [200, 404, 404, 403, 403, 401]),
                 (Pool, [409, 409, 409, 403, 403, 401]),
             ],
+        ),
+        (
+            "list_customer_contacts",
+            "GET",
+            "/api/v1/customers/{customer}/contacts",
+            None,
+            read,
+        ),
+        (
+            "get_contact",
+            "GET",
+            "/api/v1/customers/{customer}/contacts/{contact}",
+            None,
+            read,
+        ),
+        (
+            "create_contact",
+            "POST",
+            "/api/v1/customers/{customer}/contacts",
+            Some(json!({"name": "Li Na"})),
+            statuses(write, 201),
+        ),
+        (
+            "update_contact",
+            "PATCH",
+            "/api/v1/customers/{customer}/contacts/{contact}",
+            Some(json!({"title": "Buyer"})),
+            write,
+        ),
+        (
+            "delete_contact",
+            "DELETE",
+            "/api/v1/customers/{customer}/contacts/{contact}",
+            None,
+            statuses(write, 204),
         ),
         (
             "restore_customer",
@@ -245,6 +291,13 @@ fn rows() -> Vec<Row> {
             [204, 403, 403, 403, 403, 401],
         ),
         (
+            "list_contacts",
+            "GET",
+            "/api/v1/contacts",
+            None,
+            [200, 200, 200, 403, 200, 401],
+        ),
+        (
             "list_customers",
             "GET",
             "/api/v1/customers",
@@ -302,6 +355,27 @@ fn seed_customer(db: &TestDatabase, name: &str, owner: Option<String>) -> String
     };
     db.database()
         .create_customer(&actor, fields, owner, false)
+        .map(|c| c.id)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn seed_contact(db: &TestDatabase, customer_id: &str) -> String {
+    use crm_domain::customers::ContactFields;
+    use crm_domain::ports::{Actor, ContactStore};
+    let fields = ContactFields {
+        name: "Seed".into(),
+        title: None,
+        phones: vec![],
+        email: None,
+        wechat_id: None,
+        notes: None,
+    };
+    let actor = Actor {
+        id: "seed".into(),
+        visibility: crm_domain::identity::Visibility::All,
+    };
+    db.database()
+        .create_contact(&actor, customer_id, fields, false)
         .map(|c| c.id)
         .unwrap_or_else(|e| panic!("{e}"))
 }
@@ -404,7 +478,12 @@ async fn every_caller_gets_exactly_its_rights(db: TestDatabase) {
                     Target::Pool => None,
                 };
                 let customer = seed_customer(&db, &format!("Customer {n}"), owner);
-                let ids = [("customer", customer.as_str()), ("rep", rep.as_str())];
+                let contact = seed_contact(&db, &customer);
+                let ids = [
+                    ("customer", customer.as_str()),
+                    ("contact", contact.as_str()),
+                    ("rep", rep.as_str()),
+                ];
                 let uri = fill(path, n, &ids);
                 let body = body.as_ref().map(|b| {
                     serde_json::from_str(&fill(&b.to_string(), n, &ids)).unwrap_or_default()

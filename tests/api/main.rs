@@ -2,6 +2,7 @@
 
 mod access_matrix;
 mod auth;
+mod contacts;
 mod customers;
 mod errors;
 mod idempotency;

@@ -9,8 +9,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{scope, AppExt};
 
 use crate::{
-    api_keys, auth, customers, docs, extract, fallback, idempotency, observe, system, teams, users,
-    ApiState,
+    api_keys, auth, contacts, customers, docs, extract, fallback, idempotency, observe, system,
+    teams, users, ApiState,
 };
 
 /// Registers every API route. This list is the one source of both the served routes and the
@@ -48,7 +48,13 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
                 .service(customers::routes::claim_customer)
                 .service(customers::routes::release_customer)
                 .service(customers::routes::assign_customer)
-                .service(customers::routes::list_customer_history),
+                .service(customers::routes::list_customer_history)
+                .service(contacts::routes::create_contact)
+                .service(contacts::routes::list_customer_contacts)
+                .service(contacts::routes::list_contacts)
+                .service(contacts::routes::get_contact)
+                .service(contacts::routes::update_contact)
+                .service(contacts::routes::delete_contact),
         );
 }
 

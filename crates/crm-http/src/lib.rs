@@ -9,6 +9,7 @@ mod app;
 mod auth;
 mod blocking;
 mod config;
+mod contacts;
 mod customers;
 mod docs;
 pub mod etag;

@@ -33,6 +33,7 @@ use crate::app::api_routes;
         (name = "teams", description = "Teams: managers see their members' records."),
         (name = "api-keys", description = "Keys for integrations, with scopes."),
         (name = "customers", description = "Companies and individuals, the shared pool, history."),
+        (name = "contacts", description = "The people at each customer."),
     ),
     components(schemas(crate::Problem, crate::ProblemFieldError))
 )]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crm_domain::ports::{
-    ApiKeyStore, CustomerStore, IdempotencyStore, SessionStore, TeamStore, UserStore,
+    ApiKeyStore, ContactStore, CustomerStore, IdempotencyStore, SessionStore, TeamStore, UserStore,
 };
 use crm_domain::SystemStore;
 
@@ -29,6 +29,8 @@ pub struct Stores {
     pub teams: Arc<dyn TeamStore>,
     /// Customers.
     pub customers: Arc<dyn CustomerStore>,
+    /// Contacts.
+    pub contacts: Arc<dyn ContactStore>,
     /// Stored answers to creating requests.
     pub idempotency: Arc<dyn IdempotencyStore>,
 }

@@ -14,6 +14,7 @@ pub fn stores(database: Arc<Database>) -> Stores {
         api_keys: database.clone(),
         teams: database.clone(),
         customers: database.clone(),
+        contacts: database.clone(),
         idempotency: database,
     }
 }

@@ -71,10 +71,14 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
             Rule::new(Roles(ADMIN), None)
         }
         "create_api_key" | "list_api_keys" | "delete_api_key" => Rule::new(Roles(ADMIN), None),
-        "list_customers" | "get_customer" | "list_customer_history" => {
-            Rule::new(AnyUser, Some(Scope::CustomersRead))
-        }
-        "create_customer" | "update_customer" => Rule::new(AnyUser, Some(Scope::CustomersWrite)),
+        "list_customers"
+        | "get_customer"
+        | "list_customer_history"
+        | "list_contacts"
+        | "list_customer_contacts"
+        | "get_contact" => Rule::new(AnyUser, Some(Scope::CustomersRead)),
+        "create_customer" | "update_customer" | "create_contact" | "update_contact"
+        | "delete_contact" => Rule::new(AnyUser, Some(Scope::CustomersWrite)),
         "delete_customer" | "assign_customer" => {
             Rule::new(Roles(ADMIN_OR_MANAGER), Some(Scope::CustomersWrite))
         }

@@ -1,0 +1,240 @@
+//! Contact endpoints. A contact is reached through its customer: a customer the caller may not
+//! see answers 404 for its contacts too.
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+
+use super::dto::{ContactBody, ContactDto, ContactList, ContactQuery};
+use crate::auth::actor::actor;
+use crate::auth::Caller;
+use crate::blocking::blocking;
+use crate::extract::ApiJson;
+use crate::pagination::{cursor, PageQuery};
+use crate::responses::{created, if_match, ok_with_etag};
+use crate::{ApiError, ApiState, Problem};
+
+/// Adds a contact to a customer. The first contact becomes the primary one.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "create_contact",
+    summary = "Add a contact",
+    params(("id" = uuid::Uuid, Path, description = "The customer's id.")),
+    request_body = ContactBody,
+    responses(
+        (status = 201, description = "Added.", body = ContactDto,
+            headers(("Location" = String, description = "The contact's URL."),
+                ("ETag" = String, description = "The contact's version."))),
+        (status = 404, description = "No such customer, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[post("/customers/{id}/contacts")]
+pub(crate) async fn create_contact(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    id: web::Path<uuid::Uuid>,
+    body: ApiJson<ContactBody>,
+) -> Result<HttpResponse, ApiError> {
+    let patch = body.0.validate(true, state.config.default_phone_region)?;
+    let fields = patch.apply(None);
+    let primary = patch.primary.unwrap_or(false);
+    let actor = actor(&state, &caller.0).await?;
+    let store = state.stores.contacts.clone();
+    let customer_id = id.to_string();
+    let contact =
+        blocking(move || store.create_contact(&actor, &customer_id, fields, primary)).await?;
+    Ok(created(
+        format!(
+            "/api/v1/customers/{}/contacts/{}",
+            contact.customer_id, contact.id
+        ),
+        contact.version,
+        &ContactDto::from(contact),
+    ))
+}
+
+/// The contacts of one customer, in creation order.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "list_customer_contacts",
+    summary = "List a customer's contacts",
+    params(("id" = uuid::Uuid, Path, description = "The customer's id."), PageQuery),
+    responses(
+        (status = 200, description = "A page of contacts.", body = ContactList),
+        (status = 400, description = "An invalid or unknown query parameter.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 404, description = "No such customer, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[get("/customers/{id}/contacts")]
+pub(crate) async fn list_customer_contacts(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    id: web::Path<uuid::Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    list(&state, &caller, Some(id.to_string()), query.page()?).await
+}
+
+/// Contacts of every customer you may see, in creation order.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "list_contacts",
+    summary = "List contacts",
+    params(ContactQuery),
+    responses(
+        (status = 200, description = "A page of contacts.", body = ContactList),
+        (status = 400, description = "An invalid or unknown query parameter.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 404, description = "`customer_id` names no customer you may see.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[get("/contacts")]
+pub(crate) async fn list_contacts(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    query: web::Query<ContactQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .page()?;
+    list(
+        &state,
+        &caller,
+        query.customer_id.map(|id| id.to_string()),
+        page,
+    )
+    .await
+}
+
+async fn list(
+    state: &ApiState,
+    caller: &Caller,
+    customer_id: Option<String>,
+    page: crm_domain::page::PageRequest,
+) -> Result<HttpResponse, ApiError> {
+    let actor = actor(state, &caller.0).await?;
+    let store = state.stores.contacts.clone();
+    let page = blocking(move || store.list_contacts(&actor, customer_id.as_deref(), &page)).await?;
+    Ok(HttpResponse::Ok().json(ContactList {
+        items: page.items.into_iter().map(ContactDto::from).collect(),
+        next_cursor: cursor(page.next_after),
+    }))
+}
+
+/// Reads one contact.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "get_contact",
+    summary = "Get a contact",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The customer's id."),
+        ("contact_id" = uuid::Uuid, Path, description = "The contact's id."),
+    ),
+    responses(
+        (status = 200, description = "The contact.", body = ContactDto,
+            headers(("ETag" = String, description = "The contact's version."))),
+        (status = 404, description = "No such customer or contact, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[get("/customers/{id}/contacts/{contact_id}")]
+pub(crate) async fn get_contact(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (customer_id, contact_id) = path.into_inner();
+    let actor = actor(&state, &caller.0).await?;
+    let store = state.stores.contacts.clone();
+    let contact =
+        blocking(move || store.contact(&actor, &customer_id.to_string(), &contact_id.to_string()))
+            .await?;
+    Ok(ok_with_etag(contact.version, &ContactDto::from(contact)))
+}
+
+/// Changes a contact (JSON merge patch). `"primary": true` makes it the primary contact.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "update_contact",
+    summary = "Update a contact",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The customer's id."),
+        ("contact_id" = uuid::Uuid, Path, description = "The contact's id."),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` you read; refused with 412 if the contact changed since."),
+    ),
+    request_body(content = ContactBody, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The changed contact.", body = ContactDto,
+            headers(("ETag" = String, description = "The contact's new version."))),
+        (status = 404, description = "No such customer or contact, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 412, description = "The contact changed since the `If-Match` version.", body = Problem,
+            content_type = "application/problem+json",
+            headers(("ETag" = String, description = "The contact's current version."))),
+    ),
+)]
+#[patch("/customers/{id}/contacts/{contact_id}")]
+pub(crate) async fn update_contact(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    caller: Caller,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+    body: ApiJson<ContactBody>,
+) -> Result<HttpResponse, ApiError> {
+    let patch = body.0.validate(false, state.config.default_phone_region)?;
+    let expected = if_match(&req)?;
+    let (customer_id, contact_id) = path.into_inner();
+    let (customer_id, contact_id) = (customer_id.to_string(), contact_id.to_string());
+    let actor = actor(&state, &caller.0).await?;
+    let store = state.stores.contacts.clone();
+    let contact = blocking(move || {
+        let current = store.contact(&actor, &customer_id, &contact_id)?;
+        let fields = patch.apply(Some(&current.fields));
+        store.update_contact(
+            &actor,
+            &customer_id,
+            &contact_id,
+            fields,
+            patch.primary,
+            expected.or(Some(current.version)),
+        )
+    })
+    .await?;
+    Ok(ok_with_etag(contact.version, &ContactDto::from(contact)))
+}
+
+/// Removes a contact. When it was the primary contact, the oldest remaining one becomes primary.
+#[utoipa::path(
+    tag = "contacts",
+    operation_id = "delete_contact",
+    summary = "Remove a contact",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The customer's id."),
+        ("contact_id" = uuid::Uuid, Path, description = "The contact's id."),
+    ),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 404, description = "No such customer or contact, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[delete("/customers/{id}/contacts/{contact_id}")]
+pub(crate) async fn delete_contact(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (customer_id, contact_id) = path.into_inner();
+    let actor = actor(&state, &caller.0).await?;
+    let store = state.stores.contacts.clone();
+    blocking(move || {
+        store.delete_contact(&actor, &customer_id.to_string(), &contact_id.to_string())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,165 @@
+//! Contacts through the API.
+
+use actix_web::test;
+use crm_domain::identity::Role;
+use crm_persistence::test_support::TestDatabase;
+use crm_tests::{api_state, backend_tests, header, login, request, seed_user, send};
+use serde_json::{json, Value};
+
+async fn contacts_of_a_customer(db: TestDatabase) {
+    seed_user(&db, "rep@example.com", Role::Rep);
+    seed_user(&db, "other@example.com", Role::Rep);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (token, _) = login(&app, "rep@example.com").await;
+    let (_, _, customer) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/customers",
+            Some(&token),
+            Some(json!({"kind": "company", "name": "Acme"})),
+        ),
+    )
+    .await;
+    let base = format!(
+        "/api/v1/customers/{}/contacts",
+        customer["id"].as_str().unwrap_or_default()
+    );
+    let body = json!({"name": " 李娜 ", "title": "采购经理", "phones": ["138 1234 5678", "+86 13812345678", "010-6552 9988"], "email": "Li.Na@Example.com", "wechat_id": "lina_xc"});
+    let (status, headers, first) =
+        send(&app, request("POST", &base, Some(&token), Some(body))).await;
+    assert_eq!(status, 201, "{first}");
+    let first_id = first["id"].as_str().unwrap_or_default().to_string();
+    assert_eq!(header(&headers, "location"), format!("{base}/{first_id}"));
+    let mut expected = json!({
+        "id": first_id, "customer_id": customer["id"], "name": "李娜", "title": "采购经理",
+        "phones": [{"number": "138 1234 5678", "e164": "+8613812345678"}, {"number": "010-6552 9988", "e164": "+861065529988"}],
+        "email": "Li.Na@Example.com", "wechat_id": "lina_xc", "primary": true, "notes": null
+    });
+    expected["created_at"] = first["created_at"].clone();
+    expected["updated_at"] = first["updated_at"].clone();
+    assert_eq!(
+        first, expected,
+        "the same number twice is kept once; the first contact is primary"
+    );
+
+    let (_, _, second) = send(
+        &app,
+        request(
+            "POST",
+            &base,
+            Some(&token),
+            Some(json!({"name": "Wang", "primary": true})),
+        ),
+    )
+    .await;
+    let (_, _, list) = send(&app, request("GET", &base, Some(&token), None)).await;
+    let primaries: Vec<bool> = list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| c["primary"] == true)
+        .collect();
+    assert_eq!(primaries, [false, true]);
+    let second_uri = format!("{base}/{}", second["id"].as_str().unwrap_or_default());
+    let (status, _, problem) = send(
+        &app,
+        request(
+            "PATCH",
+            &second_uri,
+            Some(&token),
+            Some(json!({"primary": false})),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["code"].as_str()),
+        (422, Some("primary_required"))
+    );
+    let (status, _, patched) = send(
+        &app,
+        request(
+            "PATCH",
+            &second_uri,
+            Some(&token),
+            Some(json!({"title": "CEO", "phones": null})),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, patched["title"].clone(), patched["phones"].clone()),
+        (200, json!("CEO"), json!([]))
+    );
+    let (status, _, _) = send(&app, request("DELETE", &second_uri, Some(&token), None)).await;
+    assert_eq!(status, 204);
+    let (_, _, first_again) = send(
+        &app,
+        request("GET", &format!("{base}/{first_id}"), Some(&token), None),
+    )
+    .await;
+    assert_eq!(first_again["primary"], true);
+
+    let (_, _, flat) = send(
+        &app,
+        request(
+            "GET",
+            &format!(
+                "/api/v1/contacts?customer_id={}",
+                customer["id"].as_str().unwrap_or_default()
+            ),
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(flat["items"].as_array().map(Vec::len), Some(1));
+    let (other, _) = login(&app, "other@example.com").await;
+    let (_, _, none) = send(&app, request("GET", "/api/v1/contacts", Some(&other), None)).await;
+    assert_eq!(
+        none["items"],
+        json!([]),
+        "another rep sees no contact of a customer they cannot see"
+    );
+    let (status, _, _) = send(&app, request("GET", &base, Some(&other), None)).await;
+    assert_eq!(status, 404);
+}
+
+async fn bad_contacts_are_refused_with_every_problem(db: TestDatabase) {
+    seed_user(&db, "rep@example.com", Role::Rep);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (token, _) = login(&app, "rep@example.com").await;
+    let (_, _, customer) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/customers",
+            Some(&token),
+            Some(json!({"kind": "company", "name": "Acme"})),
+        ),
+    )
+    .await;
+    let base = format!(
+        "/api/v1/customers/{}/contacts",
+        customer["id"].as_str().unwrap_or_default()
+    );
+    let body = json!({"title": "t".repeat(101), "phones": ["12", "13812345678"], "email": "x", "customer_id": "smuggled"});
+    let (status, _, problem) = send(&app, request("POST", &base, Some(&token), Some(body))).await;
+    assert_eq!(
+        (status, problem["errors"][0]["code"].as_str()),
+        (422, Some("unknown_field"))
+    );
+    let body = json!({"title": "t".repeat(101), "phones": ["12", "13812345678"], "email": "x"});
+    let (status, _, problem) = send(&app, request("POST", &base, Some(&token), Some(body))).await;
+    assert_eq!(status, 422);
+    let pointers: Vec<&str> = problem["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    assert_eq!(pointers, ["/name", "/title", "/email", "/phones/0"]);
+    let (_, _, list) = send(&app, request("GET", &base, Some(&token), None)).await;
+    assert_eq!(list["items"], Value::Array(vec![]));
+}
+
+backend_tests!(async actix: contacts_of_a_customer, bad_contacts_are_refused_with_every_problem);
