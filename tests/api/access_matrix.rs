@@ -133,6 +133,13 @@ fn record_rows() -> Vec<RecordRow> {
             ],
         ),
         (
+            "get_customer_overview",
+            "GET",
+            "/api/v1/customers/{customer}/overview",
+            None,
+            read,
+        ),
+        (
             "list_customer_contacts",
             "GET",
             "/api/v1/customers/{customer}/contacts",

@@ -162,4 +162,66 @@ async fn bad_contacts_are_refused_with_every_problem(db: TestDatabase) {
     assert_eq!(list["items"], Value::Array(vec![]));
 }
 
-backend_tests!(async actix: contacts_of_a_customer, bad_contacts_are_refused_with_every_problem);
+async fn the_overview_shows_the_customer_and_its_contacts(db: TestDatabase) {
+    seed_user(&db, "rep@example.com", Role::Rep);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (token, _) = login(&app, "rep@example.com").await;
+    let (_, _, customer) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/customers",
+            Some(&token),
+            Some(json!({"kind": "company", "name": "Acme"})),
+        ),
+    )
+    .await;
+    let id = customer["id"].as_str().unwrap_or_default().to_string();
+    for name in ["First", "Second"] {
+        send(
+            &app,
+            request(
+                "POST",
+                &format!("/api/v1/customers/{id}/contacts"),
+                Some(&token),
+                Some(json!({"name": name, "primary": name == "Second"})),
+            ),
+        )
+        .await;
+    }
+    let (status, headers, overview) = send(
+        &app,
+        request(
+            "GET",
+            &format!("/api/v1/customers/{id}/overview"),
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&headers, "etag"),
+        "\"3\"",
+        "adding contacts moves the customer's version"
+    );
+    assert_eq!(overview["customer"]["id"], id.as_str());
+    let names: Vec<&str> = overview["contacts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Second", "First"], "primary first");
+    assert_eq!(overview["timeline"], json!([]));
+    assert_eq!(overview["open_opportunities"], json!([]));
+    assert_eq!(overview["pending_follow_ups"], json!([]));
+    assert_eq!(overview["score"], json!({"total": 0, "breakdown": []}));
+    assert_eq!(overview["days_since_last_contact"], Value::Null);
+}
+
+backend_tests!(async actix:
+    contacts_of_a_customer,
+    bad_contacts_are_refused_with_every_problem,
+    the_overview_shows_the_customer_and_its_contacts,
+);

@@ -78,6 +78,42 @@ async fn create_read_and_list_a_customer(db: TestDatabase) {
     )
     .await;
     assert_eq!(status, 400, "unknown filters are refused");
+    let (_, _, found) = send(
+        &app,
+        request(
+            "GET",
+            "/api/v1/customers?q=%E6%98%9F%E8%BE%B0&tag=VIP&lead_source=trade%20show",
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(found["items"].as_array().map(Vec::len), Some(1), "{found}");
+    let (_, _, none) = send(
+        &app,
+        request(
+            "GET",
+            "/api/v1/customers?created_after=2999-01-01T00:00:00Z",
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(none["items"], json!([]));
+    let (status, _, problem) = send(
+        &app,
+        request(
+            "GET",
+            &format!("/api/v1/customers?q={}", "x".repeat(201)),
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["pointer"].as_str()),
+        (400, Some("/query/q"))
+    );
 }
 
 async fn every_bad_field_is_listed_and_nothing_is_written(db: TestDatabase) {

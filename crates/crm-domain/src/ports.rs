@@ -131,6 +131,20 @@ pub struct CustomerFilter {
     pub pool: Option<bool>,
     /// Include soft-deleted customers (admins).
     pub include_deleted: bool,
+    /// Text search over name, email, phone and contact names (case-insensitive, substring).
+    pub q: Option<String>,
+    /// Only this lead source (exact).
+    pub lead_source: Option<String>,
+    /// Only customers with this tag (case-insensitive).
+    pub tag: Option<String>,
+    /// Created at or after.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created before.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Changed at or after.
+    pub updated_after: Option<DateTime<Utc>>,
+    /// Changed before.
+    pub updated_before: Option<DateTime<Utc>>,
 }
 
 /// Who is acting, for records and audit.
@@ -221,6 +235,14 @@ pub trait CustomerStore: Send + Sync {
         id: &str,
         change: OwnershipChange,
     ) -> Result<crate::customers::Customer, DomainError>;
+    /// The customer and its contacts (primary first, at most `contacts_limit`), read together
+    /// in one transaction.
+    fn customer_overview(
+        &self,
+        actor: &Actor,
+        id: &str,
+        contacts_limit: u32,
+    ) -> Result<(crate::customers::Customer, Vec<crate::customers::Contact>), DomainError>;
     /// The customer's history, newest first.
     fn customer_history(
         &self,

@@ -49,6 +49,7 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
                 .service(customers::routes::release_customer)
                 .service(customers::routes::assign_customer)
                 .service(customers::routes::list_customer_history)
+                .service(customers::routes::get_customer_overview)
                 .service(contacts::routes::create_contact)
                 .service(contacts::routes::list_customer_contacts)
                 .service(contacts::routes::list_contacts)

@@ -104,6 +104,25 @@ impl<'a> ContactWrite<'a> {
     }
 }
 
+/// The live contacts of a customer, primary first, then oldest first.
+pub(crate) fn contacts_of(
+    conn: &mut DbConnection,
+    customer_id: &str,
+    limit: u32,
+) -> Result<Vec<Contact>, TxError> {
+    let rows: Vec<ContactRow> = contacts::table
+        .filter(contacts::customer_id.eq(customer_id))
+        .filter(contacts::deleted_at.is_null())
+        .order((contacts::is_primary.desc(), contacts::id.asc()))
+        .limit(i64::from(limit))
+        .select(ContactRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(ContactRow::into_domain)
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
 const CONTACT: DomainError = DomainError::NotFound { entity: "contact" };
 
 fn load(conn: &mut DbConnection, customer_id: &str, contact_id: &str) -> Result<Contact, TxError> {

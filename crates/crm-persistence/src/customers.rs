@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::convert::{corrupt, new_id, stored, utc};
 use crate::errors::TxError;
-use crate::schema::{customer_events, customers, users};
+use crate::schema::{contacts, customer_events, customers, users};
 use crate::{Database, DbConnection};
 
 #[derive(Queryable, Selectable)]
@@ -145,6 +145,22 @@ impl<'a> CustomerWrite<'a> {
             tags: serde_json::to_string(&f.tags).map_err(DomainError::internal)?,
         })
     }
+}
+
+type Db = <DbConnection as Connection>::Backend;
+
+diesel::define_sql_function! {
+    /// SQL `lower(text)`, on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// `%text%` for LIKE, with `%`, `_` and the escape character itself escaped by `\`.
+fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 const CUSTOMER: DomainError = DomainError::NotFound { entity: "customer" };
@@ -344,6 +360,60 @@ impl CustomerStore for Database {
                 Some(false) => query = query.filter(customers::owner_id.is_not_null()),
                 None => {}
             }
+            if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+                let pattern = like_pattern(&q.to_lowercase());
+                let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+                let named_contacts = contacts::table
+                    .filter(contacts::deleted_at.is_null())
+                    .filter(lower(contacts::name).like(pattern.clone()).escape('\\'))
+                    .select(contacts::customer_id);
+                let mut matches = Box::new(
+                    lower(customers::name)
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(customers::email_normalized.like(pattern).escape('\\'))
+                        .or(customers::id.eq_any(named_contacts).nullable()),
+                )
+                    as Box<
+                        dyn BoxableExpression<
+                            customers::table,
+                            Db,
+                            SqlType = diesel::sql_types::Nullable<diesel::sql_types::Bool>,
+                        >,
+                    >;
+                if digits.len() >= 3 {
+                    matches = Box::new(
+                        matches.or(customers::phone_normalized
+                            .like(like_pattern(&digits))
+                            .escape('\\')),
+                    );
+                }
+                query = query.filter(matches);
+            }
+            if let Some(source) = &filter.lead_source {
+                query = query.filter(customers::lead_source.eq(source));
+            }
+            if let Some(tag) = &filter.tag {
+                let encoded =
+                    serde_json::to_string(&tag.to_lowercase()).map_err(DomainError::internal)?;
+                query = query.filter(
+                    lower(customers::tags)
+                        .like(like_pattern(&encoded))
+                        .escape('\\'),
+                );
+            }
+            if let Some(at) = filter.created_after {
+                query = query.filter(customers::created_at.ge(stored(at)));
+            }
+            if let Some(at) = filter.created_before {
+                query = query.filter(customers::created_at.lt(stored(at)));
+            }
+            if let Some(at) = filter.updated_after {
+                query = query.filter(customers::updated_at.ge(stored(at)));
+            }
+            if let Some(at) = filter.updated_before {
+                query = query.filter(customers::updated_at.lt(stored(at)));
+            }
             if let Some(after) = &page.after {
                 query = query.filter(customers::id.gt(after));
             }
@@ -512,6 +582,19 @@ impl CustomerStore for Database {
                 &owner_change(&current.owner_id, &new_owner),
             )?;
             load_visible(conn, &Visibility::All, id)
+        })
+    }
+
+    fn customer_overview(
+        &self,
+        actor: &Actor,
+        id: &str,
+        contacts_limit: u32,
+    ) -> Result<(Customer, Vec<crm_domain::customers::Contact>), DomainError> {
+        self.read(|conn| {
+            let customer = load_visible(conn, &actor.visibility, id)?;
+            let contacts = crate::contacts::contacts_of(conn, id, contacts_limit)?;
+            Ok((customer, contacts))
         })
     }
 

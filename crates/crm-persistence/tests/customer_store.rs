@@ -393,3 +393,110 @@ backend_tests!(
     deleted_customers_disappear,
     the_pool_claim_release_assign,
 );
+
+fn search_and_filters(db: &TestDatabase) {
+    use crm_domain::customers::ContactFields;
+    use crm_domain::ports::ContactStore;
+    let store = db.database();
+    let mut acme = fields(
+        "Acme 星辰 Trading",
+        Some("13812345678"),
+        Some("buyer@acme.example"),
+    );
+    acme.lead_source = Some("trade show".into());
+    acme.tags = vec!["VIP".into(), "east".into()];
+    let acme = ok(store.create_customer(&admin(), acme, None, false));
+    let mut other = fields("100% Real_Estate", None, None);
+    other.tags = vec!["west".into()];
+    let other = ok(store.create_customer(&admin(), other, None, false));
+    ok(store.create_contact(
+        &admin(),
+        &other.id,
+        ContactFields {
+            name: "Zhang Wei".into(),
+            title: None,
+            phones: vec![],
+            email: None,
+            wechat_id: None,
+            notes: None,
+        },
+        false,
+    ));
+    let names = |filter: CustomerFilter| -> Vec<String> {
+        ok(store.list_customers(
+            &admin(),
+            &filter,
+            &PageRequest {
+                limit: 50,
+                after: None,
+            },
+        ))
+        .items
+        .into_iter()
+        .map(|c| c.fields.name)
+        .collect()
+    };
+    let q = |text: &str| CustomerFilter {
+        q: Some(text.into()),
+        ..CustomerFilter::default()
+    };
+    assert_eq!(
+        names(q("acme")),
+        ["Acme 星辰 Trading"],
+        "case-insensitive name"
+    );
+    assert_eq!(names(q("星辰")), ["Acme 星辰 Trading"]);
+    assert_eq!(names(q("BUYER@")), ["Acme 星辰 Trading"], "email");
+    assert_eq!(names(q("1234 5678")), ["Acme 星辰 Trading"], "phone digits");
+    assert_eq!(names(q("zhang")), ["100% Real_Estate"], "a contact's name");
+    assert_eq!(names(q("100%")), ["100% Real_Estate"], "% is literal");
+    assert_eq!(names(q("l_e")), ["100% Real_Estate"], "_ is literal");
+    assert_eq!(names(q("a_e")), Vec::<String>::new());
+    assert_eq!(
+        names(CustomerFilter {
+            tag: Some("vip".into()),
+            ..CustomerFilter::default()
+        }),
+        ["Acme 星辰 Trading"]
+    );
+    assert_eq!(
+        names(CustomerFilter {
+            tag: Some("ea".into()),
+            ..CustomerFilter::default()
+        }),
+        Vec::<String>::new(),
+        "whole tags only"
+    );
+    assert_eq!(
+        names(CustomerFilter {
+            lead_source: Some("trade show".into()),
+            ..CustomerFilter::default()
+        }),
+        ["Acme 星辰 Trading"]
+    );
+    let after = acme.created_at;
+    assert_eq!(
+        names(CustomerFilter {
+            created_after: Some(other.created_at),
+            ..CustomerFilter::default()
+        }),
+        ["100% Real_Estate"]
+    );
+    assert_eq!(
+        names(CustomerFilter {
+            created_before: Some(other.created_at),
+            ..CustomerFilter::default()
+        }),
+        ["Acme 星辰 Trading"]
+    );
+    assert_eq!(
+        names(CustomerFilter {
+            updated_after: Some(after),
+            ..CustomerFilter::default()
+        })
+        .len(),
+        2
+    );
+}
+
+backend_tests!(search_and_filters);

@@ -76,7 +76,8 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
         | "list_customer_history"
         | "list_contacts"
         | "list_customer_contacts"
-        | "get_contact" => Rule::new(AnyUser, Some(Scope::CustomersRead)),
+        | "get_contact"
+        | "get_customer_overview" => Rule::new(AnyUser, Some(Scope::CustomersRead)),
         "create_customer" | "update_customer" | "create_contact" | "update_contact"
         | "delete_contact" => Rule::new(AnyUser, Some(Scope::CustomersWrite)),
         "delete_customer" | "assign_customer" => {

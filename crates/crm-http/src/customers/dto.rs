@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::responses::nullable;
+use crate::ApiError;
 
 /// Company (B2B) or person (B2C).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -579,6 +580,49 @@ pub(crate) struct CustomerQuery {
     pub pool: Option<bool>,
     /// `true`: include deleted customers (admins only; others get 403).
     pub include_deleted: Option<bool>,
+    /// Search: part of the name, email, phone (3+ digits) or a contact's name; case-insensitive.
+    #[param(max_length = 200, pattern = r"^[^\u0000]*$")]
+    pub q: Option<String>,
+    /// Only this lead source.
+    #[param(max_length = 100, pattern = r"^[^\u0000]*$")]
+    pub lead_source: Option<String>,
+    /// Only customers with this tag (case-insensitive).
+    #[param(max_length = 50, pattern = r"^[^\u0000]*$")]
+    pub tag: Option<String>,
+    /// Created at or after this instant.
+    pub created_after: Option<DateTime<Utc>>,
+    /// Created before this instant.
+    pub created_before: Option<DateTime<Utc>>,
+    /// Changed at or after this instant.
+    pub updated_after: Option<DateTime<Utc>>,
+    /// Changed before this instant.
+    pub updated_before: Option<DateTime<Utc>>,
+}
+
+impl CustomerQuery {
+    /// The documented limits of the text parameters; NUL is never a valid character.
+    pub(crate) fn check(&self) -> Result<(), ApiError> {
+        for (name, value, max) in [
+            ("q", &self.q, 200),
+            ("lead_source", &self.lead_source, 100),
+            ("tag", &self.tag, 50),
+        ] {
+            if let Some(v) = value {
+                if v.chars().count() > max || v.contains('\0') {
+                    return Err(ApiError::bad_request(
+                        "invalid_query",
+                        "The query string has an invalid parameter.",
+                    )
+                    .with_errors(vec![crate::ProblemFieldError {
+                        pointer: format!("/query/{name}"),
+                        code: "invalid".into(),
+                        message: format!("at most {max} characters, without NUL"),
+                    }]));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A page of customers.
@@ -657,4 +701,98 @@ pub(crate) struct CustomerHistory {
     pub items: Vec<CustomerEventDto>,
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// A money amount in minor units of an ISO 4217 currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct MoneyDto {
+    /// Amount in minor units (fen for CNY).
+    pub amount_minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+/// One entry of a customer's activity timeline.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TimelineEntry {
+    /// The activity.
+    #[schema(format = "uuid")]
+    pub id: String,
+    /// `call`, `visit`, `meeting`, `email`, `message`, `note` or `other`.
+    pub kind: String,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// Subject.
+    pub subject: Option<String>,
+    /// Who recorded it.
+    #[schema(format = "uuid")]
+    pub author_id: String,
+}
+
+/// An open opportunity of the customer.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct OpportunitySummary {
+    /// The opportunity.
+    #[schema(format = "uuid")]
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Current stage.
+    pub stage_name: String,
+    /// Amount.
+    pub amount: MoneyDto,
+}
+
+/// A pending follow-up.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct FollowUpSummary {
+    /// The follow-up.
+    #[schema(format = "uuid")]
+    pub id: String,
+    /// When it is due.
+    pub due_at: DateTime<Utc>,
+    /// What to do.
+    pub note: Option<String>,
+    /// Whose it is.
+    #[schema(format = "uuid")]
+    pub owner_id: String,
+}
+
+/// One behaviour counted in the score.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ScoreItem {
+    /// Behaviour code, e.g. `requested_quote`.
+    pub behavior: String,
+    /// When it was recorded.
+    pub occurred_at: DateTime<Utc>,
+    /// Its points now, after time decay.
+    pub points_now: f64,
+}
+
+/// The customer's score and what makes it up.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ScoreDto {
+    /// The score.
+    pub total: i64,
+    /// Each behaviour counted.
+    pub breakdown: Vec<ScoreItem>,
+}
+
+/// Everything about a customer on one screen.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct CustomerOverview {
+    /// The customer.
+    pub customer: CustomerDto,
+    /// Its contacts, primary first (at most 50).
+    pub contacts: Vec<crate::contacts::dto::ContactDto>,
+    /// The latest activities, newest first (at most 20; page further with the activities list).
+    pub timeline: Vec<TimelineEntry>,
+    /// Open opportunities with stage and amount.
+    pub open_opportunities: Vec<OpportunitySummary>,
+    /// Pending follow-ups, soonest first.
+    pub pending_follow_ups: Vec<FollowUpSummary>,
+    /// Score with its breakdown.
+    pub score: ScoreDto,
+    /// Whole days since the last recorded activity; `null` when there was none.
+    pub days_since_last_contact: Option<i64>,
 }

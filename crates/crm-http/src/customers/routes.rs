@@ -8,7 +8,8 @@ use crm_domain::ports::{CustomerFilter, OwnershipChange};
 use crm_domain::DomainError;
 
 use super::dto::{
-    AssignBody, CustomerBody, CustomerDto, CustomerHistory, CustomerList, CustomerQuery,
+    AssignBody, CustomerBody, CustomerDto, CustomerHistory, CustomerList, CustomerOverview,
+    CustomerQuery, ScoreDto,
 };
 use crate::auth::actor::actor;
 use crate::auth::Caller;
@@ -86,6 +87,7 @@ pub(crate) async fn list_customers(
     query: web::Query<CustomerQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
+    query.check()?;
     let page = PageQuery {
         limit: query.limit,
         cursor: query.cursor,
@@ -101,6 +103,13 @@ pub(crate) async fn list_customers(
         status: query.status.map(Into::into),
         pool: query.pool,
         include_deleted,
+        q: query.q,
+        lead_source: query.lead_source,
+        tag: query.tag,
+        created_after: query.created_after,
+        created_before: query.created_before,
+        updated_after: query.updated_after,
+        updated_before: query.updated_before,
     };
     let actor = actor(&state, &caller.0).await?;
     let store = state.stores.customers.clone();
@@ -334,6 +343,56 @@ pub(crate) async fn assign_customer(
         owner_id: body.0.owner_id.to_string(),
     };
     change_owner(&state, &caller, id.into_inner(), change).await
+}
+
+/// The 360° view of a customer: the record, its contacts, the latest activities, open
+/// opportunities, pending follow-ups, the score with its breakdown and days since the last
+/// contact, read in one transaction with a fixed number of queries.
+///
+/// Activities, follow-ups, scoring and opportunities fill their parts as those resources are
+/// recorded; until then those lists are empty and the score is the stored one.
+#[utoipa::path(
+    tag = "customers",
+    operation_id = "get_customer_overview",
+    summary = "A customer's 360° overview",
+    params(("id" = uuid::Uuid, Path, description = "The customer's id.")),
+    responses(
+        (status = 200, description = "The overview.", body = CustomerOverview,
+            headers(("ETag" = String, description = "The customer's version."))),
+        (status = 404, description = "No such customer, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[get("/customers/{id}/overview")]
+pub(crate) async fn get_customer_overview(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = actor(&state, &caller.0).await?;
+    let store = state.stores.customers.clone();
+    let (customer, contacts) =
+        blocking(move || store.customer_overview(&actor, &id.to_string(), 50)).await?;
+    let days_since_last_contact = customer
+        .last_activity_at
+        .map(|at| (Utc::now() - at).num_days().max(0));
+    let version = customer.version;
+    let score = ScoreDto {
+        total: customer.score,
+        breakdown: Vec::new(),
+    };
+    Ok(ok_with_etag(
+        version,
+        &CustomerOverview {
+            customer: customer.into(),
+            contacts: contacts.into_iter().map(Into::into).collect(),
+            timeline: Vec::new(),
+            open_opportunities: Vec::new(),
+            pending_follow_ups: Vec::new(),
+            score,
+            days_since_last_contact,
+        },
+    ))
 }
 
 /// Who changed what and when: every change to the customer, newest first.
