@@ -395,8 +395,81 @@ async fn the_pool_through_the_api(db: TestDatabase) {
     );
 }
 
+async fn sorted_lists_page_with_their_own_cursors(db: TestDatabase) {
+    seed_user(&db, "rep@example.com", Role::Rep);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (token, _) = login(&app, "rep@example.com").await;
+    for name in ["beta", "Alpha", "delta", "Charlie"] {
+        let (status, _, body) = send(
+            &app,
+            request(
+                "POST",
+                "/api/v1/customers",
+                Some(&token),
+                Some(json!({"kind": "individual", "name": name})),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let walk = |sort: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let mut names = Vec::new();
+            let mut uri = format!("/api/v1/customers?limit=3&sort={sort}");
+            loop {
+                let (status, _, page) = send(app, request("GET", &uri, Some(&token), None)).await;
+                assert_eq!(status, 200, "{page}");
+                for item in page["items"].as_array().cloned().unwrap_or_default() {
+                    names.push(item["name"].as_str().unwrap_or_default().to_string());
+                }
+                match page["next_cursor"].as_str() {
+                    Some(next) => {
+                        uri = format!("/api/v1/customers?limit=3&sort={sort}&cursor={next}")
+                    }
+                    None => return names,
+                }
+            }
+        }
+    };
+    assert_eq!(walk("name").await, ["Alpha", "beta", "Charlie", "delta"]);
+    assert_eq!(walk("-name").await, ["delta", "Charlie", "beta", "Alpha"]);
+    assert_eq!(walk("-created_at").await, ["Charlie", "delta", "Alpha", "beta"]);
+    let (_, _, first) = send(
+        &app,
+        request("GET", "/api/v1/customers?limit=1&sort=name", Some(&token), None),
+    )
+    .await;
+    let cursor = first["next_cursor"].as_str().unwrap_or_default().to_string();
+    let (status, headers, problem) = send(
+        &app,
+        request(
+            "GET",
+            &format!("/api/v1/customers?limit=1&sort=score&cursor={cursor}"),
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(header(&headers, "content-type"), "application/problem+json");
+    assert_eq!(
+        problem["errors"],
+        json!([{"pointer": "/query/cursor", "code": "invalid",
+            "message": "not a cursor this API issued for this sort order"}])
+    );
+    let (status, _, problem) = send(
+        &app,
+        request("GET", "/api/v1/customers?sort=owner", Some(&token), None),
+    )
+    .await;
+    assert_eq!(status, 400, "{problem}");
+}
+
 backend_tests!(async actix:
     create_read_and_list_a_customer,
+    sorted_lists_page_with_their_own_cursors,
     every_bad_field_is_listed_and_nothing_is_written,
     duplicates_are_refused_unless_allowed,
     merge_patch_with_if_match_and_history,

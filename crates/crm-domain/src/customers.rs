@@ -259,6 +259,83 @@ mod tests {
             assert_eq!(LifecycleStatus::parse(s.as_str()), Some(s));
         }
     }
+
+    fn customer() -> Customer {
+        let at = DateTime::parse_from_rfc3339("2026-03-04T05:06:07.123456Z")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default();
+        Customer {
+            id: "0193a5c2-0000-7000-8000-000000000001".into(),
+            fields: CustomerFields {
+                name: "Zeta \u{1f} Co".into(),
+                ..fields()
+            },
+            owner_id: None,
+            score: -15,
+            last_activity_at: None,
+            next_follow_up_at: None,
+            created_at: at,
+            updated_at: at,
+            deleted_at: None,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn sorts_parse_their_names_in_both_directions() {
+        for name in CustomerSort::NAMES {
+            let up = CustomerSort::parse(name).map(CustomerSort::as_str);
+            assert_eq!(up, Some(name));
+            let down = format!("-{name}");
+            assert_eq!(
+                CustomerSort::parse(&down).map(CustomerSort::as_str),
+                Some(down.as_str())
+            );
+        }
+        assert_eq!(CustomerSort::parse("id"), None);
+        assert_eq!(CustomerSort::parse("--name"), None);
+        assert_eq!(CustomerSort::parse("Name"), None);
+    }
+
+    #[test]
+    fn positions_round_trip_for_their_own_sort_only() {
+        let c = customer();
+        for name in CustomerSort::NAMES {
+            for raw in [name.to_string(), format!("-{name}")] {
+                let sort = CustomerSort::parse(&raw).unwrap_or_default();
+                let encoded = sort.encode_position(&c);
+                assert_eq!(
+                    sort.decode_position(&encoded),
+                    Some(SortPosition {
+                        value: sort.value_of(&c),
+                        id: c.id.clone()
+                    }),
+                    "{raw}"
+                );
+            }
+        }
+        let by_name = CustomerSort::parse("name").unwrap_or_default();
+        let by_score = CustomerSort::parse("score").unwrap_or_default();
+        let by_score_down = CustomerSort::parse("-score").unwrap_or_default();
+        assert_eq!(by_score.value_of(&c), SortValue::Int(-15));
+        assert_eq!(by_score.decode_position(&by_name.encode_position(&c)), None);
+        assert_eq!(
+            by_score_down.decode_position(&by_score.encode_position(&c)),
+            None
+        );
+        assert_eq!(by_score.decode_position("score\u{1f}ten\u{1f}x"), None);
+        assert_eq!(by_score.decode_position("score\u{1f}10\u{1f}"), None);
+        assert_eq!(by_score.decode_position("garbage"), None);
+        let follow_up = CustomerSort::parse("next_follow_up_at").unwrap_or_default();
+        assert_eq!(
+            follow_up
+                .decode_position(&follow_up.encode_position(&c))
+                .map(|p| p.value),
+            Some(SortValue::Null)
+        );
+        let by_id = CustomerSort::default();
+        assert_eq!(by_id.encode_position(&c), c.id);
+    }
 }
 
 /// The fields a caller writes on a contact.
@@ -335,5 +412,173 @@ impl ContactFields {
                 new,
             })
             .collect()
+    }
+}
+
+/// What a customer list is ordered by. Every order ends with the id, so it is total and a
+/// keyset position (the last row's key and id) says exactly where the next page starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum CustomerSortKey {
+    /// The id: UUIDv7, so creation order. The default.
+    #[default]
+    Id,
+    /// The name, case-insensitively.
+    Name,
+    /// When created.
+    CreatedAt,
+    /// When last changed.
+    UpdatedAt,
+    /// The behaviour score.
+    Score,
+    /// The next pending follow-up; customers without one come last in either direction.
+    NextFollowUpAt,
+}
+
+/// A sort key and its direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct CustomerSort {
+    /// The key.
+    pub key: CustomerSortKey,
+    /// Largest first.
+    pub descending: bool,
+}
+
+/// A customer's value of the sort key, as a keyset position holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortValue {
+    /// Names.
+    Text(String),
+    /// Instants.
+    Time(DateTime<Utc>),
+    /// Scores.
+    Int(i64),
+    /// No value (a customer without a next follow-up).
+    Null,
+}
+
+/// Where a sorted page ends: the last customer's sort value and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortPosition {
+    /// The sort value.
+    pub value: SortValue,
+    /// The id, which breaks ties.
+    pub id: String,
+}
+
+const POSITION_SEPARATOR: char = '\u{1f}';
+
+impl CustomerSort {
+    /// The documented names, ascending then descending (`-` prefix).
+    pub const NAMES: [&'static str; 5] = [
+        "name",
+        "created_at",
+        "updated_at",
+        "score",
+        "next_follow_up_at",
+    ];
+
+    /// Parses `name`, `-name`, `created_at`, … ; `None` for anything else.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (descending, name) = match raw.strip_prefix('-') {
+            Some(name) => (true, name),
+            None => (false, raw),
+        };
+        let key = match name {
+            "name" => CustomerSortKey::Name,
+            "created_at" => CustomerSortKey::CreatedAt,
+            "updated_at" => CustomerSortKey::UpdatedAt,
+            "score" => CustomerSortKey::Score,
+            "next_follow_up_at" => CustomerSortKey::NextFollowUpAt,
+            _ => return None,
+        };
+        Some(Self { key, descending })
+    }
+
+    /// The name [`CustomerSort::parse`] reads.
+    pub fn as_str(self) -> &'static str {
+        match (self.key, self.descending) {
+            (CustomerSortKey::Id, false) => "id",
+            (CustomerSortKey::Id, true) => "-id",
+            (CustomerSortKey::Name, false) => "name",
+            (CustomerSortKey::Name, true) => "-name",
+            (CustomerSortKey::CreatedAt, false) => "created_at",
+            (CustomerSortKey::CreatedAt, true) => "-created_at",
+            (CustomerSortKey::UpdatedAt, false) => "updated_at",
+            (CustomerSortKey::UpdatedAt, true) => "-updated_at",
+            (CustomerSortKey::Score, false) => "score",
+            (CustomerSortKey::Score, true) => "-score",
+            (CustomerSortKey::NextFollowUpAt, false) => "next_follow_up_at",
+            (CustomerSortKey::NextFollowUpAt, true) => "-next_follow_up_at",
+        }
+    }
+
+    /// The customer's sort value.
+    pub fn value_of(self, customer: &Customer) -> SortValue {
+        match self.key {
+            CustomerSortKey::Id => SortValue::Text(customer.id.clone()),
+            CustomerSortKey::Name => SortValue::Text(customer.fields.name.clone()),
+            CustomerSortKey::CreatedAt => SortValue::Time(customer.created_at),
+            CustomerSortKey::UpdatedAt => SortValue::Time(customer.updated_at),
+            CustomerSortKey::Score => SortValue::Int(customer.score),
+            CustomerSortKey::NextFollowUpAt => customer
+                .next_follow_up_at
+                .map_or(SortValue::Null, SortValue::Time),
+        }
+    }
+
+    /// The position after `customer`, encoded for a cursor: the sort's name, its value and
+    /// the id. Ordered by id, the position is the id alone.
+    pub fn encode_position(self, customer: &Customer) -> String {
+        if self.key == CustomerSortKey::Id {
+            return customer.id.clone();
+        }
+        let value = match self.value_of(customer) {
+            SortValue::Text(text) => text,
+            SortValue::Time(at) => at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            SortValue::Int(n) => n.to_string(),
+            SortValue::Null => String::new(),
+        };
+        format!(
+            "{}{POSITION_SEPARATOR}{value}{POSITION_SEPARATOR}{}",
+            self.as_str(),
+            customer.id
+        )
+    }
+
+    /// Reads a position [`CustomerSort::encode_position`] wrote for this same sort; `None` when
+    /// it was written for another sort or is not a position at all.
+    pub fn decode_position(self, raw: &str) -> Option<SortPosition> {
+        if self.key == CustomerSortKey::Id {
+            return Some(SortPosition {
+                value: SortValue::Text(raw.to_string()),
+                id: raw.to_string(),
+            });
+        }
+        let rest = raw
+            .strip_prefix(self.as_str())?
+            .strip_prefix(POSITION_SEPARATOR)?;
+        let (value, id) = rest.rsplit_once(POSITION_SEPARATOR)?;
+        if id.is_empty() {
+            return None;
+        }
+        let value = match self.key {
+            CustomerSortKey::Id | CustomerSortKey::Name => SortValue::Text(value.to_string()),
+            CustomerSortKey::CreatedAt | CustomerSortKey::UpdatedAt => SortValue::Time(
+                DateTime::parse_from_rfc3339(value)
+                    .ok()?
+                    .with_timezone(&Utc),
+            ),
+            CustomerSortKey::Score => SortValue::Int(value.parse().ok()?),
+            CustomerSortKey::NextFollowUpAt if value.is_empty() => SortValue::Null,
+            CustomerSortKey::NextFollowUpAt => SortValue::Time(
+                DateTime::parse_from_rfc3339(value)
+                    .ok()?
+                    .with_timezone(&Utc),
+            ),
+        };
+        Some(SortPosition {
+            value,
+            id: id.to_string(),
+        })
     }
 }

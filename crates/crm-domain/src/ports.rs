@@ -145,6 +145,9 @@ pub struct CustomerFilter {
     pub updated_after: Option<DateTime<Utc>>,
     /// Changed before.
     pub updated_before: Option<DateTime<Utc>>,
+    /// The order; the page position is one [`crate::customers::CustomerSort::encode_position`]
+    /// wrote for the same order.
+    pub sort: crate::customers::CustomerSort,
 }
 
 /// Who is acting, for records and audit.

@@ -57,7 +57,8 @@ pub(crate) fn cursor(key: Option<String>) -> Option<String> {
     key.map(hex::encode)
 }
 
-fn invalid_query(name: &str, code: &str, message: String) -> ApiError {
+/// 400 for one bad query parameter.
+pub(crate) fn invalid_query(name: &str, code: &str, message: String) -> ApiError {
     ApiError::bad_request(
         "invalid_query",
         "The query string has an invalid parameter.",

@@ -2,7 +2,10 @@
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use crm_domain::contact_points::Phone;
-use crm_domain::customers::{Customer, CustomerFields, CustomerKind, FieldChange, LifecycleStatus};
+use crm_domain::customers::{
+    Customer, CustomerFields, CustomerKind, CustomerSort, CustomerSortKey, FieldChange,
+    LifecycleStatus, SortPosition, SortValue,
+};
 use crm_domain::identity::{Email, Visibility};
 use crm_domain::page::{Page, PageRequest};
 use crm_domain::ports::{Actor, CustomerEvent, CustomerFilter, CustomerStore, OwnershipChange};
@@ -279,6 +282,182 @@ fn check_owner(
     Ok(())
 }
 
+type ListQuery<'a> = diesel::dsl::IntoBoxed<
+    'a,
+    diesel::dsl::Select<customers::table, diesel::dsl::AsSelect<CustomerRow, Db>>,
+    Db,
+>;
+
+/// The customers `actor` may see that match `filter`, in no order yet.
+fn filtered<'a>(actor: &'a Actor, filter: &'a CustomerFilter) -> Result<ListQuery<'a>, TxError> {
+    let mut query = customers::table
+        .select(CustomerRow::as_select())
+        .into_boxed();
+    if let Visibility::OwnersOrPool(owners) = &actor.visibility {
+        query = query.filter(
+            customers::owner_id
+                .eq_any(owners)
+                .or(customers::owner_id.is_null()),
+        );
+    }
+    if !filter.include_deleted {
+        query = query.filter(customers::deleted_at.is_null());
+    }
+    if let Some(owner) = &filter.owner_id {
+        query = query.filter(customers::owner_id.eq(owner));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(customers::kind.eq(kind.as_str()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(customers::status.eq(status.as_str()));
+    }
+    match filter.pool {
+        Some(true) => query = query.filter(customers::owner_id.is_null()),
+        Some(false) => query = query.filter(customers::owner_id.is_not_null()),
+        None => {}
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let pattern = like_pattern(&q.to_lowercase());
+        let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+        let named_contacts = contacts::table
+            .filter(contacts::deleted_at.is_null())
+            .filter(lower(contacts::name).like(pattern.clone()).escape('\\'))
+            .select(contacts::customer_id);
+        let mut matches = Box::new(
+            lower(customers::name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(customers::email_normalized.like(pattern).escape('\\'))
+                .or(customers::id.eq_any(named_contacts).nullable()),
+        )
+            as Box<
+                dyn BoxableExpression<
+                    customers::table,
+                    Db,
+                    SqlType = diesel::sql_types::Nullable<diesel::sql_types::Bool>,
+                >,
+            >;
+        if digits.len() >= 3 {
+            matches = Box::new(
+                matches.or(customers::phone_normalized
+                    .like(like_pattern(&digits))
+                    .escape('\\')),
+            );
+        }
+        query = query.filter(matches);
+    }
+    if let Some(source) = &filter.lead_source {
+        query = query.filter(customers::lead_source.eq(source));
+    }
+    if let Some(tag) = &filter.tag {
+        let encoded = serde_json::to_string(&tag.to_lowercase()).map_err(DomainError::internal)?;
+        query = query.filter(
+            lower(customers::tags)
+                .like(like_pattern(&encoded))
+                .escape('\\'),
+        );
+    }
+    if let Some(at) = filter.created_after {
+        query = query.filter(customers::created_at.ge(stored(at)));
+    }
+    if let Some(at) = filter.created_before {
+        query = query.filter(customers::created_at.lt(stored(at)));
+    }
+    if let Some(at) = filter.updated_after {
+        query = query.filter(customers::updated_at.ge(stored(at)));
+    }
+    if let Some(at) = filter.updated_before {
+        query = query.filter(customers::updated_at.lt(stored(at)));
+    }
+    Ok(query)
+}
+
+/// Orders `query` by `sort` and keeps at most `limit` rows after `after`.
+///
+/// Sorted by next follow-up, this is the segment of customers that have one; the caller reads
+/// the customers without one (`IS NULL`, by id) as a second segment.
+fn sorted_page<'a>(
+    query: ListQuery<'a>,
+    sort: CustomerSort,
+    after: Option<&SortPosition>,
+    limit: i64,
+) -> ListQuery<'a> {
+    macro_rules! keyset {
+        ($query:expr, $key:expr, $value:expr) => {{
+            let query = $query;
+            match (after, sort.descending) {
+                (None, false) => query.order(($key.asc(), customers::id.asc())),
+                (None, true) => query.order(($key.desc(), customers::id.desc())),
+                (Some(at), false) => query
+                    .filter(
+                        $key.gt($value)
+                            .or($key.eq($value).and(customers::id.gt(at.id.clone()))),
+                    )
+                    .order(($key.asc(), customers::id.asc())),
+                (Some(at), true) => query
+                    .filter(
+                        $key.lt($value)
+                            .or($key.eq($value).and(customers::id.lt(at.id.clone()))),
+                    )
+                    .order(($key.desc(), customers::id.desc())),
+            }
+        }};
+    }
+    let text = || match after.map(|a| &a.value) {
+        Some(SortValue::Text(t)) => t.clone(),
+        _ => String::new(),
+    };
+    let time = || match after.map(|a| &a.value) {
+        Some(SortValue::Time(t)) => stored(*t),
+        _ => NaiveDateTime::default(),
+    };
+    let query = match sort.key {
+        CustomerSortKey::Id => match (after, sort.descending) {
+            (None, false) => query.order(customers::id.asc()),
+            (None, true) => query.order(customers::id.desc()),
+            (Some(at), false) => query
+                .filter(customers::id.gt(at.id.clone()))
+                .order(customers::id.asc()),
+            (Some(at), true) => query
+                .filter(customers::id.lt(at.id.clone()))
+                .order(customers::id.desc()),
+        },
+        CustomerSortKey::Name => keyset!(query, lower(customers::name), lower(text())),
+        CustomerSortKey::CreatedAt => keyset!(query, customers::created_at, time()),
+        CustomerSortKey::UpdatedAt => keyset!(query, customers::updated_at, time()),
+        CustomerSortKey::Score => {
+            let score = match after.map(|a| &a.value) {
+                Some(SortValue::Int(n)) => *n,
+                _ => 0,
+            };
+            keyset!(query, customers::score, score)
+        }
+        CustomerSortKey::NextFollowUpAt => match after.map(|a| &a.value) {
+            // Within the customers without a follow-up: by id.
+            Some(SortValue::Null) => {
+                let by_id = CustomerSort {
+                    key: CustomerSortKey::Id,
+                    descending: sort.descending,
+                };
+                let position = after.filter(|a| !a.id.is_empty());
+                return sorted_page(
+                    query.filter(customers::next_follow_up_at.is_null()),
+                    by_id,
+                    position,
+                    limit,
+                );
+            }
+            _ => keyset!(
+                query.filter(customers::next_follow_up_at.is_not_null()),
+                customers::next_follow_up_at,
+                time()
+            ),
+        },
+    };
+    query.limit(limit)
+}
+
 impl CustomerStore for Database {
     fn create_customer(
         &self,
@@ -330,99 +509,52 @@ impl CustomerStore for Database {
         filter: &CustomerFilter,
         page: &PageRequest,
     ) -> Result<Page<Customer>, DomainError> {
+        let sort = filter.sort;
+        let after = match &page.after {
+            None => None,
+            Some(raw) => Some(sort.decode_position(raw).ok_or_else(|| {
+                DomainError::Validation(vec![FieldError::new(
+                    "/query/cursor",
+                    "invalid",
+                    "not a cursor of this sort order",
+                )])
+            })?),
+        };
+        let wanted = i64::from(page.limit) + 1;
         self.read(|conn| {
-            let mut query = customers::table
-                .select(CustomerRow::as_select())
-                .order(customers::id.asc())
-                .limit(i64::from(page.limit) + 1)
-                .into_boxed();
-            if let Visibility::OwnersOrPool(owners) = &actor.visibility {
-                query = query.filter(
-                    customers::owner_id
-                        .eq_any(owners)
-                        .or(customers::owner_id.is_null()),
+            let mut rows =
+                sorted_page(filtered(actor, filter)?, sort, after.as_ref(), wanted).load(conn)?;
+            // Customers without a next follow-up come after all that have one.
+            let null_segment = sort.key == CustomerSortKey::NextFollowUpAt
+                && (rows.len() as i64) < wanted
+                && !matches!(
+                    after,
+                    Some(SortPosition {
+                        value: SortValue::Null,
+                        ..
+                    })
                 );
-            }
-            if !filter.include_deleted {
-                query = query.filter(customers::deleted_at.is_null());
-            }
-            if let Some(owner) = &filter.owner_id {
-                query = query.filter(customers::owner_id.eq(owner));
-            }
-            if let Some(kind) = filter.kind {
-                query = query.filter(customers::kind.eq(kind.as_str()));
-            }
-            if let Some(status) = filter.status {
-                query = query.filter(customers::status.eq(status.as_str()));
-            }
-            match filter.pool {
-                Some(true) => query = query.filter(customers::owner_id.is_null()),
-                Some(false) => query = query.filter(customers::owner_id.is_not_null()),
-                None => {}
-            }
-            if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-                let pattern = like_pattern(&q.to_lowercase());
-                let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-                let named_contacts = contacts::table
-                    .filter(contacts::deleted_at.is_null())
-                    .filter(lower(contacts::name).like(pattern.clone()).escape('\\'))
-                    .select(contacts::customer_id);
-                let mut matches = Box::new(
-                    lower(customers::name)
-                        .like(pattern.clone())
-                        .escape('\\')
-                        .or(customers::email_normalized.like(pattern).escape('\\'))
-                        .or(customers::id.eq_any(named_contacts).nullable()),
+            if null_segment {
+                let null_start = SortPosition {
+                    value: SortValue::Null,
+                    id: String::new(),
+                };
+                let more = sorted_page(
+                    filtered(actor, filter)?,
+                    sort,
+                    Some(&null_start),
+                    wanted - rows.len() as i64,
                 )
-                    as Box<
-                        dyn BoxableExpression<
-                            customers::table,
-                            Db,
-                            SqlType = diesel::sql_types::Nullable<diesel::sql_types::Bool>,
-                        >,
-                    >;
-                if digits.len() >= 3 {
-                    matches = Box::new(
-                        matches.or(customers::phone_normalized
-                            .like(like_pattern(&digits))
-                            .escape('\\')),
-                    );
-                }
-                query = query.filter(matches);
+                .load(conn)?;
+                rows.extend(more);
             }
-            if let Some(source) = &filter.lead_source {
-                query = query.filter(customers::lead_source.eq(source));
-            }
-            if let Some(tag) = &filter.tag {
-                let encoded =
-                    serde_json::to_string(&tag.to_lowercase()).map_err(DomainError::internal)?;
-                query = query.filter(
-                    lower(customers::tags)
-                        .like(like_pattern(&encoded))
-                        .escape('\\'),
-                );
-            }
-            if let Some(at) = filter.created_after {
-                query = query.filter(customers::created_at.ge(stored(at)));
-            }
-            if let Some(at) = filter.created_before {
-                query = query.filter(customers::created_at.lt(stored(at)));
-            }
-            if let Some(at) = filter.updated_after {
-                query = query.filter(customers::updated_at.ge(stored(at)));
-            }
-            if let Some(at) = filter.updated_before {
-                query = query.filter(customers::updated_at.lt(stored(at)));
-            }
-            if let Some(after) = &page.after {
-                query = query.filter(customers::id.gt(after));
-            }
-            let rows = query
-                .load(conn)?
+            let rows = rows
                 .into_iter()
                 .map(CustomerRow::into_domain)
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page::from_rows(rows, page.limit, |c| c.id.clone()))
+            Ok(Page::from_rows(rows, page.limit, |c| {
+                sort.encode_position(c)
+            }))
         })
     }
 

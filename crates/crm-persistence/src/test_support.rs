@@ -115,6 +115,30 @@ impl TestDatabase {
             .unwrap_or_else(|e| panic!("no connection: {e}"))
     }
 
+    /// Sets the columns that later features derive (score, next follow-up) and the change time
+    /// of a customer, so list orders over them can be tested before those features write them.
+    ///
+    /// # Panics
+    /// When the update fails.
+    pub fn set_customer_derived(
+        &self,
+        id: &str,
+        score: i64,
+        next_follow_up_at: Option<chrono::DateTime<chrono::Utc>>,
+        updated_at: chrono::DateTime<chrono::Utc>,
+    ) {
+        use crate::schema::customers;
+        use diesel::prelude::*;
+        diesel::update(customers::table.find(id))
+            .set((
+                customers::score.eq(score),
+                customers::next_follow_up_at.eq(next_follow_up_at.map(crate::convert::stored)),
+                customers::updated_at.eq(crate::convert::stored(updated_at)),
+            ))
+            .execute(&mut *self.connection())
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
     /// A shared handle, e.g. for the HTTP layer's stores. The database is still removed when this
     /// guard is dropped.
     pub fn shared(&self) -> Arc<Database> {

@@ -4,6 +4,7 @@
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use crm_domain::identity::{Principal, Role};
+use crm_domain::customers::CustomerSort;
 use crm_domain::ports::{CustomerFilter, OwnershipChange};
 use crm_domain::DomainError;
 
@@ -15,7 +16,7 @@ use crate::auth::actor::actor;
 use crate::auth::Caller;
 use crate::blocking::blocking;
 use crate::extract::ApiJson;
-use crate::pagination::{cursor, PageQuery};
+use crate::pagination::{cursor, invalid_query, PageQuery};
 use crate::responses::{created, if_match, ok_with_etag};
 use crate::{ApiError, ApiState, Problem};
 
@@ -66,7 +67,7 @@ pub(crate) async fn create_customer(
     ))
 }
 
-/// Lists the customers you may see, in creation order.
+/// Lists the customers you may see, filtered, in the requested order (default: creation order).
 #[utoipa::path(
     tag = "customers",
     operation_id = "list_customers",
@@ -93,6 +94,18 @@ pub(crate) async fn list_customers(
         cursor: query.cursor,
     }
     .page()?;
+    let sort = query.sort.map(CustomerSort::from).unwrap_or_default();
+    if page
+        .after
+        .as_deref()
+        .is_some_and(|after| sort.decode_position(after).is_none())
+    {
+        return Err(invalid_query(
+            "cursor",
+            "invalid",
+            "not a cursor this API issued for this sort order".into(),
+        ));
+    }
     let include_deleted = query.include_deleted.unwrap_or(false);
     if include_deleted {
         caller.0.require_role(&[Role::Admin])?;
@@ -110,6 +123,7 @@ pub(crate) async fn list_customers(
         created_before: query.created_before,
         updated_after: query.updated_after,
         updated_before: query.updated_before,
+        sort,
     };
     let actor = actor(&state, &caller.0).await?;
     let store = state.stores.customers.clone();
