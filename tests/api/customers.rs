@@ -435,13 +435,24 @@ async fn sorted_lists_page_with_their_own_cursors(db: TestDatabase) {
     };
     assert_eq!(walk("name").await, ["Alpha", "beta", "Charlie", "delta"]);
     assert_eq!(walk("-name").await, ["delta", "Charlie", "beta", "Alpha"]);
-    assert_eq!(walk("-created_at").await, ["Charlie", "delta", "Alpha", "beta"]);
+    assert_eq!(
+        walk("-created_at").await,
+        ["Charlie", "delta", "Alpha", "beta"]
+    );
     let (_, _, first) = send(
         &app,
-        request("GET", "/api/v1/customers?limit=1&sort=name", Some(&token), None),
+        request(
+            "GET",
+            "/api/v1/customers?limit=1&sort=name",
+            Some(&token),
+            None,
+        ),
     )
     .await;
-    let cursor = first["next_cursor"].as_str().unwrap_or_default().to_string();
+    let cursor = first["next_cursor"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let (status, headers, problem) = send(
         &app,
         request(

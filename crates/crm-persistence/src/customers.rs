@@ -9,8 +9,11 @@ use crm_domain::customers::{
 use crm_domain::identity::{Email, Visibility};
 use crm_domain::page::{Page, PageRequest};
 use crm_domain::ports::{Actor, CustomerEvent, CustomerFilter, CustomerStore, OwnershipChange};
+use crm_domain::Backend;
 use crm_domain::{DomainError, FieldError};
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable, Text};
 use serde_json::{json, Value};
 
 use crate::convert::{corrupt, new_id, stored, utc};
@@ -166,6 +169,94 @@ fn like_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// The shortest search text the trigram indexes serve; shorter text is matched by a scan.
+const TRIGRAM: usize = 3;
+
+/// `text` as an FTS5 phrase: quoted, inner quotes doubled.
+fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// Customers whose name or email contains `needle` (lower-case, 3+ characters), whose phone
+/// contains `digits` (3+), or with a live contact whose name contains `needle`: the ids come from
+/// the trigram indexes (FTS5 on SQLite, pg_trgm on PostgreSQL).
+fn indexed_search(
+    backend: Backend,
+    needle: &str,
+    digits: &str,
+) -> Box<dyn BoxableExpression<customers::table, Db, SqlType = Bool>> {
+    match backend {
+        Backend::Sqlite => {
+            let mut customer_match = format!("{{name email}} : {}", fts_phrase(needle));
+            if digits.len() >= TRIGRAM {
+                customer_match.push_str(&format!(" OR phone : {}", fts_phrase(digits)));
+            }
+            Box::new(
+                sql::<Bool>(
+                    "customers.id IN (SELECT id FROM customers WHERE search_key IN \
+                     (SELECT rowid FROM customer_search WHERE customer_search MATCH ",
+                )
+                .bind::<Text, _>(customer_match)
+                .sql(
+                    ") UNION ALL SELECT customer_id FROM contacts WHERE deleted_at IS NULL \
+                     AND search_key IN (SELECT rowid FROM contact_search WHERE contact_search MATCH ",
+                )
+                .bind::<Text, _>(fts_phrase(needle))
+                .sql("))"),
+            )
+        }
+        Backend::Postgres => {
+            let pattern = like_pattern(needle);
+            let names =
+                sql::<Bool>("customers.id IN (SELECT id FROM customers WHERE lower(name) LIKE ")
+                    .bind::<Text, _>(pattern.clone())
+                    .sql(" UNION ALL SELECT id FROM customers WHERE email_normalized LIKE ")
+                    .bind::<Text, _>(pattern.clone())
+                    .sql(
+                        " UNION ALL SELECT customer_id FROM contacts \
+                     WHERE deleted_at IS NULL AND lower(name) LIKE ",
+                    )
+                    .bind::<Text, _>(pattern);
+            if digits.len() >= TRIGRAM {
+                Box::new(
+                    names
+                        .sql(" UNION ALL SELECT id FROM customers WHERE phone_normalized LIKE ")
+                        .bind::<Text, _>(like_pattern(digits))
+                        .sql(")"),
+                )
+            } else {
+                Box::new(names.sql(")"))
+            }
+        }
+    }
+}
+
+/// The same match as [`indexed_search`] for text too short for a trigram index: a scan.
+fn scanned_search(
+    needle: &str,
+    digits: &str,
+) -> Box<dyn BoxableExpression<customers::table, Db, SqlType = Nullable<Bool>>> {
+    let pattern = like_pattern(needle);
+    let named_contacts = contacts::table
+        .filter(contacts::deleted_at.is_null())
+        .filter(lower(contacts::name).like(pattern.clone()).escape('\\'))
+        .select(contacts::customer_id);
+    let matches = lower(customers::name)
+        .like(pattern.clone())
+        .escape('\\')
+        .or(customers::email_normalized.like(pattern).escape('\\'))
+        .or(customers::id.eq_any(named_contacts).nullable());
+    if digits.len() >= TRIGRAM {
+        Box::new(
+            matches.or(customers::phone_normalized
+                .like(like_pattern(digits))
+                .escape('\\')),
+        )
+    } else {
+        Box::new(matches)
+    }
+}
+
 const CUSTOMER: DomainError = DomainError::NotFound { entity: "customer" };
 
 /// The live customer `id`, when `visibility` lets the caller see it.
@@ -289,7 +380,11 @@ type ListQuery<'a> = diesel::dsl::IntoBoxed<
 >;
 
 /// The customers `actor` may see that match `filter`, in no order yet.
-fn filtered<'a>(actor: &'a Actor, filter: &'a CustomerFilter) -> Result<ListQuery<'a>, TxError> {
+fn filtered<'a>(
+    backend: Backend,
+    actor: &'a Actor,
+    filter: &'a CustomerFilter,
+) -> Result<ListQuery<'a>, TxError> {
     let mut query = customers::table
         .select(CustomerRow::as_select())
         .into_boxed();
@@ -318,45 +413,31 @@ fn filtered<'a>(actor: &'a Actor, filter: &'a CustomerFilter) -> Result<ListQuer
         None => {}
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = like_pattern(&q.to_lowercase());
+        let needle = q.to_lowercase();
         let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-        let named_contacts = contacts::table
-            .filter(contacts::deleted_at.is_null())
-            .filter(lower(contacts::name).like(pattern.clone()).escape('\\'))
-            .select(contacts::customer_id);
-        let mut matches = Box::new(
-            lower(customers::name)
-                .like(pattern.clone())
-                .escape('\\')
-                .or(customers::email_normalized.like(pattern).escape('\\'))
-                .or(customers::id.eq_any(named_contacts).nullable()),
-        )
-            as Box<
-                dyn BoxableExpression<
-                    customers::table,
-                    Db,
-                    SqlType = diesel::sql_types::Nullable<diesel::sql_types::Bool>,
-                >,
-            >;
-        if digits.len() >= 3 {
-            matches = Box::new(
-                matches.or(customers::phone_normalized
-                    .like(like_pattern(&digits))
-                    .escape('\\')),
-            );
+        if needle.chars().count() >= TRIGRAM {
+            query = query.filter(indexed_search(backend, &needle, &digits));
+        } else {
+            query = query.filter(scanned_search(&needle, &digits));
         }
-        query = query.filter(matches);
     }
     if let Some(source) = &filter.lead_source {
         query = query.filter(customers::lead_source.eq(source));
     }
     if let Some(tag) = &filter.tag {
-        let encoded = serde_json::to_string(&tag.to_lowercase()).map_err(DomainError::internal)?;
-        query = query.filter(
-            lower(customers::tags)
-                .like(like_pattern(&encoded))
-                .escape('\\'),
-        );
+        // Tags are stored as a JSON array: match the whole quoted tag.
+        let quoted = serde_json::to_string(&tag.to_lowercase()).map_err(DomainError::internal)?;
+        query = query.filter(match backend {
+            Backend::Sqlite => sql::<Bool>(
+                "customers.search_key IN \
+                 (SELECT rowid FROM customer_search WHERE customer_search MATCH ",
+            )
+            .bind::<Text, _>(format!("tags : {}", fts_phrase(&quoted)))
+            .sql(")"),
+            Backend::Postgres => sql::<Bool>("lower(customers.tags) LIKE ")
+                .bind::<Text, _>(like_pattern(&quoted))
+                .sql(""),
+        });
     }
     if let Some(at) = filter.created_after {
         query = query.filter(customers::created_at.ge(stored(at)));
@@ -389,13 +470,16 @@ fn sorted_page<'a>(
             match (after, sort.descending) {
                 (None, false) => query.order(($key.asc(), customers::id.asc())),
                 (None, true) => query.order(($key.desc(), customers::id.desc())),
+                // The redundant bound on the key alone lets the database seek in the index.
                 (Some(at), false) => query
+                    .filter($key.ge($value))
                     .filter(
                         $key.gt($value)
                             .or($key.eq($value).and(customers::id.gt(at.id.clone()))),
                     )
                     .order(($key.asc(), customers::id.asc())),
                 (Some(at), true) => query
+                    .filter($key.le($value))
                     .filter(
                         $key.lt($value)
                             .or($key.eq($value).and(customers::id.lt(at.id.clone()))),
@@ -521,9 +605,15 @@ impl CustomerStore for Database {
             })?),
         };
         let wanted = i64::from(page.limit) + 1;
+        let backend = self.backend();
         self.read(|conn| {
-            let mut rows =
-                sorted_page(filtered(actor, filter)?, sort, after.as_ref(), wanted).load(conn)?;
+            let mut rows = sorted_page(
+                filtered(backend, actor, filter)?,
+                sort,
+                after.as_ref(),
+                wanted,
+            )
+            .load(conn)?;
             // Customers without a next follow-up come after all that have one.
             let null_segment = sort.key == CustomerSortKey::NextFollowUpAt
                 && (rows.len() as i64) < wanted
@@ -540,7 +630,7 @@ impl CustomerStore for Database {
                     id: String::new(),
                 };
                 let more = sorted_page(
-                    filtered(actor, filter)?,
+                    filtered(backend, actor, filter)?,
                     sort,
                     Some(&null_start),
                     wanted - rows.len() as i64,

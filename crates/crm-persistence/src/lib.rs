@@ -11,6 +11,8 @@ mod database;
 mod errors;
 mod idempotency;
 mod migrations;
+#[cfg(feature = "test-support")]
+pub mod query_plan;
 mod schema;
 mod system;
 mod teams;

@@ -171,6 +171,7 @@ pub fn test_options() -> DatabaseOptions {
 }
 
 fn open(url: &DatabaseUrl, options: &DatabaseOptions) -> Database {
+    crate::query_plan::install();
     let db = Database::connect(url, options).unwrap_or_else(|e| panic!("{e}"));
     db.migrate().unwrap_or_else(|e| panic!("{e}"));
     db

@@ -409,7 +409,7 @@ fn search_and_filters(db: &TestDatabase) {
     let mut other = fields("100% Real_Estate", None, None);
     other.tags = vec!["west".into()];
     let other = ok(store.create_customer(&admin(), other, None, false));
-    ok(store.create_contact(
+    let contact = ok(store.create_contact(
         &admin(),
         &other.id,
         ContactFields {
@@ -452,6 +452,10 @@ fn search_and_filters(db: &TestDatabase) {
     assert_eq!(names(q("100%")), ["100% Real_Estate"], "% is literal");
     assert_eq!(names(q("l_e")), ["100% Real_Estate"], "_ is literal");
     assert_eq!(names(q("a_e")), Vec::<String>::new());
+    for syntax in ["\"(*: OR", "name : x", "\"\"\"", "NEAR(a b)"] {
+        assert_eq!(names(q(syntax)), Vec::<String>::new(), "{syntax} is plain text");
+    }
+    assert_eq!(names(q("% real_")), ["100% Real_Estate"]);
     assert_eq!(
         names(CustomerFilter {
             tag: Some("vip".into()),
@@ -496,6 +500,50 @@ fn search_and_filters(db: &TestDatabase) {
         })
         .len(),
         2
+    );
+    // The search indexes follow every write: renames, changed tags, contacts edited and deleted.
+    let mut renamed = fields("Borealis Imports", Some("13812345678"), None);
+    renamed.tags = vec!["North".into()];
+    ok(store.update_customer(&admin(), &acme.id, renamed, None));
+    assert_eq!(
+        names(q("acme")),
+        Vec::<String>::new(),
+        "the old name is gone"
+    );
+    assert_eq!(names(q("REALIS")), ["Borealis Imports"]);
+    assert_eq!(
+        names(q("buyer@")),
+        Vec::<String>::new(),
+        "the removed email is gone"
+    );
+    let tagged = |tag: &str| CustomerFilter {
+        tag: Some(tag.into()),
+        ..CustomerFilter::default()
+    };
+    assert_eq!(names(tagged("north")), ["Borealis Imports"]);
+    assert_eq!(names(tagged("vip")), Vec::<String>::new());
+    ok(store.update_contact(
+        &admin(),
+        &other.id,
+        &contact.id,
+        ContactFields {
+            name: "Li Na".into(),
+            title: None,
+            phones: vec![],
+            email: None,
+            wechat_id: None,
+            notes: None,
+        },
+        None,
+        None,
+    ));
+    assert_eq!(names(q("zhang")), Vec::<String>::new());
+    assert_eq!(names(q("li na")), ["100% Real_Estate"]);
+    ok(store.delete_contact(&admin(), &other.id, &contact.id));
+    assert_eq!(
+        names(q("li na")),
+        Vec::<String>::new(),
+        "deleted contacts are not searched"
     );
 }
 
@@ -558,7 +606,13 @@ fn every_sort_order_pages_exactly(db: &TestDatabase) {
     };
     let everything = all_of(&admin(), CustomerSort::default(), 50);
     assert_eq!(everything.len(), 9);
-    let names = ["name", "created_at", "updated_at", "score", "next_follow_up_at"];
+    let names = [
+        "name",
+        "created_at",
+        "updated_at",
+        "score",
+        "next_follow_up_at",
+    ];
     for raw in names.iter().flat_map(|n| [n.to_string(), format!("-{n}")]) {
         let sort = CustomerSort::parse(&raw).unwrap_or_else(|| panic!("{raw}"));
         for (actor, label) in [(admin(), "admin"), (as_rep(&rep), "rep")] {
@@ -606,7 +660,10 @@ fn every_sort_order_pages_exactly(db: &TestDatabase) {
     for raw in ["next_follow_up_at", "-next_follow_up_at"] {
         let sort = CustomerSort::parse(raw).unwrap_or_default();
         let walked = all_of(&admin(), sort, 2);
-        let missing: Vec<bool> = walked.iter().map(|c| c.next_follow_up_at.is_none()).collect();
+        let missing: Vec<bool> = walked
+            .iter()
+            .map(|c| c.next_follow_up_at.is_none())
+            .collect();
         assert_eq!(
             missing,
             [false, false, false, false, false, false, true, true, true],

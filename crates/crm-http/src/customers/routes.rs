@@ -3,8 +3,8 @@
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use crm_domain::identity::{Principal, Role};
 use crm_domain::customers::CustomerSort;
+use crm_domain::identity::{Principal, Role};
 use crm_domain::ports::{CustomerFilter, OwnershipChange};
 use crm_domain::DomainError;
 

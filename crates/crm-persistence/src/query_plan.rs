@@ -1,0 +1,294 @@
+//! What the database does with the SQL a store sends: tests capture the statements a store call
+//! runs on the current thread and ask the database for each one's plan, to prove that lists use
+//! indexes at scale.
+
+use std::cell::RefCell;
+use std::sync::Once;
+
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use crate::test_support::TestDatabase;
+use crate::DbConnection;
+
+thread_local! {
+    static CAPTURED: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+struct Capture;
+
+impl Instrumentation for Capture {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            CAPTURED.with(|captured| {
+                if let Some(statements) = captured.borrow_mut().as_mut() {
+                    statements.push(query.to_string());
+                }
+            });
+        }
+    }
+}
+
+/// Installs the capturing instrumentation for every connection opened from now on. It records
+/// nothing unless a thread is inside [`capture_sql`].
+pub(crate) fn install() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let _ = diesel::connection::set_default_instrumentation(|| Some(Box::new(Capture)));
+    });
+}
+
+/// A statement as the database received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// The SQL with its placeholders (`$n` on PostgreSQL, `?` on SQLite).
+    pub sql: String,
+    /// The bound values, as diesel prints them.
+    pub binds: Vec<String>,
+}
+
+/// Runs `f` and returns what it returned with every statement it ran on this thread.
+pub fn capture_sql<T>(f: impl FnOnce() -> T) -> (T, Vec<Statement>) {
+    CAPTURED.with(|captured| *captured.borrow_mut() = Some(Vec::new()));
+    let result = f();
+    let statements = CAPTURED
+        .with(|captured| captured.borrow_mut().take())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|printed| parse_statement(&printed))
+        .collect();
+    (result, statements)
+}
+
+/// Splits diesel's `SQL -- binds: [a, b]` into the SQL and the printed values.
+fn parse_statement(printed: &str) -> Statement {
+    match printed.rsplit_once(" -- binds: [") {
+        Some((sql, binds)) => Statement {
+            sql: sql.to_string(),
+            binds: split_values(binds.strip_suffix(']').unwrap_or(binds)),
+        },
+        None => Statement {
+            sql: printed.to_string(),
+            binds: Vec::new(),
+        },
+    }
+}
+
+/// Splits printed values at the top-level `, `, keeping quoted strings and `[…]` lists whole.
+fn split_values(list: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    let mut current = String::new();
+    let (mut depth, mut quoted, mut escaped) = (0_u32, false, false);
+    let mut chars = list.chars().peekable();
+    while let Some(c) = chars.next() {
+        if quoted {
+            current.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 && chars.peek() == Some(&' ') => {
+                chars.next();
+                values.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    if !current.is_empty() {
+        values.push(current);
+    }
+    values
+}
+
+/// A printed string value without its quotes and escapes; other values as printed.
+fn unquote(printed: &str) -> String {
+    match printed.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        Some(quoted) => quoted.replace("\\\"", "\"").replace("\\\\", "\\"),
+        None => printed.to_string(),
+    }
+}
+
+/// A bound value as an SQL literal whose type the database infers from its use; a list becomes
+/// an array literal.
+fn literal(printed: &str) -> String {
+    let value = match printed.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+        Some(items) => {
+            let items: Vec<String> = split_values(items)
+                .iter()
+                .map(|item| {
+                    format!(
+                        "\"{}\"",
+                        unquote(item).replace('\\', "\\\\").replace('"', "\\\"")
+                    )
+                })
+                .collect();
+            format!("{{{}}}", items.join(","))
+        }
+        None => unquote(printed),
+    };
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+#[derive(QueryableByName)]
+struct SqlitePlanRow {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+#[derive(QueryableByName)]
+struct PgPlanRow {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+impl TestDatabase {
+    /// The database's plan for `statement`, one line per step: SQLite's `EXPLAIN QUERY PLAN`
+    /// details (placeholders unbound: without statistics the plan does not depend on values), or
+    /// PostgreSQL's `EXPLAIN` of the statement prepared and executed with its captured values.
+    ///
+    /// # Panics
+    /// When the database refuses to explain the statement.
+    pub fn query_plan(&self, statement: &Statement) -> Vec<String> {
+        let mut conn = self.connection();
+        match &mut *conn {
+            DbConnection::Sqlite(c) => {
+                diesel::sql_query(format!("EXPLAIN QUERY PLAN {}", statement.sql))
+                    .load::<SqlitePlanRow>(c)
+                    .unwrap_or_else(|e| panic!("{e}: {}", statement.sql))
+                    .into_iter()
+                    .map(|row| row.detail)
+                    .collect()
+            }
+            DbConnection::Pg(c) => {
+                c.batch_execute(&format!("PREPARE plan_probe AS {}", statement.sql))
+                    .unwrap_or_else(|e| panic!("{e}: {}", statement.sql));
+                let values: Vec<String> = statement.binds.iter().map(|b| literal(b)).collect();
+                let explain = if values.is_empty() {
+                    "EXPLAIN EXECUTE plan_probe".to_string()
+                } else {
+                    format!("EXPLAIN EXECUTE plan_probe({})", values.join(", "))
+                };
+                let plan = diesel::sql_query(&explain).load::<PgPlanRow>(c);
+                let _ = c.batch_execute("DEALLOCATE plan_probe");
+                plan.unwrap_or_else(|e| panic!("{e}: {explain} for {}", statement.sql))
+                    .into_iter()
+                    .map(|row| row.line)
+                    .collect()
+            }
+        }
+    }
+
+    /// Adds `count` customers straight into the table (not through the store), spread over
+    /// `owners` with every tenth one in the pool, and refreshes the planner's statistics on
+    /// PostgreSQL as its autovacuum would. Names are `Customer <n>`; the n-th customer has
+    /// phone `+86138<n as 8 digits>`, email `c<n>@example.com`, status, kind, lead source
+    /// (`source <n % 12>`), tag (`t<n % 20>`) and score varied by `n`, and a next follow-up on
+    /// two customers in three. Every tenth customer (n = 1, 11, …) gets a primary contact named
+    /// `Contact <n>`.
+    ///
+    /// # Panics
+    /// When the insert fails.
+    pub fn seed_customers(&self, count: u32, owners: &[String]) {
+        let owner_case = {
+            let arms: String = owners
+                .iter()
+                .enumerate()
+                .map(|(i, id)| format!(" WHEN {} THEN '{id}'", i + 1))
+                .collect();
+            format!(
+                "CASE WHEN n % 10 = 0 THEN NULL ELSE CASE n % {} + 1{arms} END END",
+                owners.len().max(1)
+            )
+        };
+        let columns = "id, kind, name, phone, phone_normalized, email, email_normalized, status, \
+                       lead_source, tags, owner_id, score, next_follow_up_at, created_by, \
+                       created_at, updated_at, version";
+        let contact_columns = "id, customer_id, name, phones, phones_normalized, is_primary, \
+                               created_at, updated_at, version";
+        let mut conn = self.connection();
+        let sql = match &*conn {
+            DbConnection::Sqlite(_) => format!(
+                "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {count})
+                 INSERT INTO customers ({columns})
+                 SELECT printf('%08x-0000-7000-8000-000000000000', n),
+                   CASE WHEN n % 3 = 0 THEN 'individual' ELSE 'company' END,
+                   'Customer ' || n, '138' || printf('%08d', n), '+86138' || printf('%08d', n),
+                   'c' || n || '@example.com', 'c' || n || '@example.com',
+                   CASE n % 4 WHEN 0 THEN 'lead' WHEN 1 THEN 'prospect' WHEN 2 THEN 'customer' ELSE 'inactive' END,
+                   'source ' || (n % 12), '[\"t' || (n % 20) || '\"]', {owner_case}, n % 200 - 50,
+                   CASE WHEN n % 3 = 0 THEN NULL ELSE strftime('%Y-%m-%d %H:%M:%S', '2027-01-01', '+' || n || ' minutes') END,
+                   'seed', strftime('%Y-%m-%d %H:%M:%S', '2025-01-01', '+' || n || ' seconds'),
+                   strftime('%Y-%m-%d %H:%M:%S', '2026-01-01', '+' || (n * 7 % {count}) || ' seconds'), 1
+                 FROM g;
+                 WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 10 FROM g WHERE n + 10 <= {count})
+                 INSERT INTO contacts ({contact_columns})
+                 SELECT printf('%08x-0000-7000-9000-000000000000', n),
+                   printf('%08x-0000-7000-8000-000000000000', n), 'Contact ' || n, '[]', '[]', 1,
+                   '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1
+                 FROM g"
+            ),
+            DbConnection::Pg(_) => format!(
+                "INSERT INTO customers ({columns})
+                 SELECT lpad(to_hex(n), 8, '0') || '-0000-7000-8000-000000000000',
+                   CASE WHEN n % 3 = 0 THEN 'individual' ELSE 'company' END,
+                   'Customer ' || n, '138' || lpad(n::text, 8, '0'), '+86138' || lpad(n::text, 8, '0'),
+                   'c' || n || '@example.com', 'c' || n || '@example.com',
+                   CASE n % 4 WHEN 0 THEN 'lead' WHEN 1 THEN 'prospect' WHEN 2 THEN 'customer' ELSE 'inactive' END,
+                   'source ' || (n % 12), '[\"t' || (n % 20) || '\"]', {owner_case}, n % 200 - 50,
+                   CASE WHEN n % 3 = 0 THEN NULL ELSE timestamp '2027-01-01' + n * interval '1 minute' END,
+                   'seed', timestamp '2025-01-01' + n * interval '1 second',
+                   timestamp '2026-01-01' + (n * 7 % {count}) * interval '1 second', 1
+                 FROM generate_series(1, {count}) AS g(n);
+                 INSERT INTO contacts ({contact_columns})
+                 SELECT lpad(to_hex(n), 8, '0') || '-0000-7000-9000-000000000000',
+                   lpad(to_hex(n), 8, '0') || '-0000-7000-8000-000000000000', 'Contact ' || n,
+                   '[]', '[]', true, timestamp '2026-01-01', timestamp '2026-01-01', 1
+                 FROM generate_series(1, {count}, 10) AS g(n);
+                 ANALYZE"
+            ),
+        };
+        conn.batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("seeding customers: {e}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_statements_split_into_sql_and_values() {
+        assert_eq!(
+            parse_statement(r#"SELECT 1 WHERE a = $1 AND b = $2 -- binds: ["x y", 51]"#),
+            Statement {
+                sql: "SELECT 1 WHERE a = $1 AND b = $2".into(),
+                binds: vec![r#""x y""#.into(), "51".into()],
+            }
+        );
+        assert_eq!(
+            parse_statement("SELECT 1 -- binds: []").binds,
+            Vec::<String>::new()
+        );
+        assert_eq!(literal(r#""it's""#), "'it''s'");
+        assert_eq!(
+            parse_statement(r#"SELECT $1, $2 -- binds: [["a, b", "c"], "d\"]"]"#).binds,
+            vec![r#"["a, b", "c"]"#.to_string(), r#""d\"]""#.to_string()]
+        );
+        assert_eq!(literal(r#"["a, b", "c"]"#), r#"'{"a, b","c"}'"#);
+        assert_eq!(
+            literal("2026-05-01T08:00:00.000001"),
+            "'2026-05-01T08:00:00.000001'"
+        );
+    }
+}

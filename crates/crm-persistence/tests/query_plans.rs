@@ -1,0 +1,166 @@
+//! Customer lists at a million customers: every filter and sort order the API offers is planned
+//! with an index, never a full scan of the table, on both backends.
+
+use std::time::Instant;
+
+use crm_domain::customers::{CustomerKind, CustomerSort, LifecycleStatus};
+use crm_domain::identity::{Email, NewUser, Role, Visibility};
+use crm_domain::page::PageRequest;
+use crm_domain::ports::{Actor, CustomerFilter, CustomerStore, UserStore};
+use crm_persistence::backend_tests;
+use crm_persistence::query_plan::capture_sql;
+use crm_persistence::test_support::TestDatabase;
+
+const CUSTOMERS: u32 = 1_000_000;
+
+fn user(db: &TestDatabase, n: usize) -> String {
+    let email = format!("rep{n}@example.com");
+    db.database()
+        .create_user(NewUser {
+            email: Email::parse(&email, "/email").unwrap_or_else(|e| panic!("{e:?}")),
+            display_name: email.clone(),
+            role: Role::Rep,
+            password_hash: "x".into(),
+        })
+        .map(|u| u.id)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A plan line that reads a whole table: SQLite's `SCAN <table>` without an index, PostgreSQL's
+/// `Seq Scan`.
+fn full_scan(line: &str) -> bool {
+    let line = line.trim_start_matches([' ', '-', '>']);
+    let sqlite_scan = ["SCAN customers", "SCAN contacts"]
+        .iter()
+        .any(|table| line.starts_with(table) && !line.contains(" USING "));
+    sqlite_scan || line.starts_with("Seq Scan on")
+}
+
+fn customer_lists_use_indexes(db: &TestDatabase) {
+    let reps: Vec<String> = (0..50).map(|n| user(db, n)).collect();
+    let started = Instant::now();
+    db.seed_customers(CUSTOMERS, &reps);
+    eprintln!("seeded {CUSTOMERS} customers in {:?}", started.elapsed());
+    let store = db.database();
+    let admin = Actor {
+        id: "admin".into(),
+        visibility: Visibility::All,
+    };
+    let rep = Actor {
+        id: reps[0].clone(),
+        visibility: Visibility::OwnersOrPool(vec![reps[0].clone()]),
+    };
+    let manager = Actor {
+        id: "manager".into(),
+        visibility: Visibility::OwnersOrPool(reps[..10].to_vec()),
+    };
+    let filters: Vec<(&str, CustomerFilter)> = vec![
+        ("no filter", CustomerFilter::default()),
+        (
+            "owner and status",
+            CustomerFilter {
+                owner_id: Some(reps[1].clone()),
+                status: Some(LifecycleStatus::Prospect),
+                ..CustomerFilter::default()
+            },
+        ),
+        (
+            "pool",
+            CustomerFilter {
+                pool: Some(true),
+                ..CustomerFilter::default()
+            },
+        ),
+        (
+            "kind",
+            CustomerFilter {
+                kind: Some(CustomerKind::Individual),
+                ..CustomerFilter::default()
+            },
+        ),
+        (
+            "lead source",
+            CustomerFilter {
+                lead_source: Some("source 7".into()),
+                ..CustomerFilter::default()
+            },
+        ),
+        (
+            "tag",
+            CustomerFilter {
+                tag: Some("t3".into()),
+                ..CustomerFilter::default()
+            },
+        ),
+        (
+            "search",
+            CustomerFilter {
+                q: Some("mer 4242".into()),
+                ..CustomerFilter::default()
+            },
+        ),
+        (
+            "created range",
+            CustomerFilter {
+                created_after: Some(chrono::DateTime::UNIX_EPOCH),
+                ..CustomerFilter::default()
+            },
+        ),
+    ];
+    let sorts: Vec<CustomerSort> = std::iter::once(CustomerSort::default())
+        .chain(
+            CustomerSort::NAMES
+                .iter()
+                .flat_map(|n| [n.to_string(), format!("-{n}")])
+                .filter_map(|raw| CustomerSort::parse(&raw)),
+        )
+        .collect();
+    let mut failures = Vec::new();
+    for (label, filter) in &filters {
+        let every_order = matches!(*label, "no filter" | "owner and status");
+        for sort in sorts
+            .iter()
+            .filter(|s| every_order || matches!(s.as_str(), "id" | "name" | "-next_follow_up_at"))
+        {
+            let filter = CustomerFilter {
+                sort: *sort,
+                ..filter.clone()
+            };
+            for (who, actor) in [("admin", &admin), ("rep", &rep), ("manager", &manager)] {
+                let mut after = None;
+                for page in ["first", "second"] {
+                    let (result, statements) = capture_sql(|| {
+                        store.list_customers(
+                            actor,
+                            &filter,
+                            &PageRequest {
+                                limit: 50,
+                                after: after.clone(),
+                            },
+                        )
+                    });
+                    let listed = result.unwrap_or_else(|e| panic!("{e}"));
+                    for statement in statements.iter().filter(|s| s.sql.starts_with("SELECT")) {
+                        let plan = db.query_plan(statement);
+                        if std::env::var("SHOW_PLANS").is_ok() || plan.iter().any(|l| full_scan(l))
+                        {
+                            failures.push(format!(
+                                "{label}, {}, {who}, {page} page:\n  {}\n  {}",
+                                sort.as_str(),
+                                statement.sql,
+                                plan.join("\n  ")
+                            ));
+                        }
+                    }
+                    after = listed.next_after;
+                    if after.is_none() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+backend_tests!(customer_lists_use_indexes);

@@ -1,0 +1,12 @@
+DROP TRIGGER contacts_search_delete;
+DROP TRIGGER contacts_search_update;
+DROP TRIGGER contacts_search_insert;
+DROP TRIGGER customers_search_delete;
+DROP TRIGGER customers_search_update;
+DROP TRIGGER customers_search_insert;
+DROP TABLE contact_search;
+DROP TABLE customer_search;
+DROP INDEX contacts_search_key;
+ALTER TABLE contacts DROP COLUMN search_key;
+DROP INDEX customers_search_key;
+ALTER TABLE customers DROP COLUMN search_key;
