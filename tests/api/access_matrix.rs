@@ -382,7 +382,7 @@ fn seed_contact(db: &TestDatabase, customer_id: &str) -> String {
         visibility: crm_domain::identity::Visibility::All,
     };
     db.database()
-        .create_contact(&actor, customer_id, fields, false)
+        .create_contact(&actor, customer_id, fields, false, false)
         .map(|c| c.id)
         .unwrap_or_else(|e| panic!("{e}"))
 }

@@ -220,8 +220,100 @@ async fn the_overview_shows_the_customer_and_its_contacts(db: TestDatabase) {
     assert_eq!(overview["days_since_last_contact"], Value::Null);
 }
 
+async fn contact_duplicates_through_the_api(db: TestDatabase) {
+    seed_user(&db, "rep@example.com", Role::Rep);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (token, _) = login(&app, "rep@example.com").await;
+    let mut ids = Vec::new();
+    for name in ["Acme", "Borealis"] {
+        let (_, _, c) = send(
+            &app,
+            request(
+                "POST",
+                "/api/v1/customers",
+                Some(&token),
+                Some(json!({"kind": "company", "name": name})),
+            ),
+        )
+        .await;
+        ids.push(c["id"].as_str().unwrap_or_default().to_string());
+    }
+    let add = |customer: &str, body: Value| {
+        request(
+            "POST",
+            &format!("/api/v1/customers/{customer}/contacts"),
+            Some(&token),
+            Some(body),
+        )
+    };
+    let (status, _, li) = send(
+        &app,
+        add(&ids[0], json!({"name": "Li", "email": "li@acme.example"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{li}");
+    let (status, headers, problem) = send(
+        &app,
+        add(
+            &ids[1],
+            json!({"name": "Li again", "email": " LI@acme.example"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(header(&headers, "content-type"), "application/problem+json");
+    assert_eq!(
+        (problem["code"].as_str(), problem["existing_id"].as_str()),
+        (Some("duplicate"), Some(ids[0].as_str()))
+    );
+    let (status, _, customer) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/customers",
+            Some(&token),
+            Some(json!({"kind": "individual", "name": "Li", "email": "li@acme.example"})),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, customer["existing_id"].as_str()),
+        (409, Some(ids[0].as_str())),
+        "a contact's email counts for new customers"
+    );
+    let (status, _, allowed) = send(
+        &app,
+        add(
+            &ids[1],
+            json!({"name": "Li again", "email": "li@acme.example", "allow_duplicate": true}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{allowed}");
+    let (status, _, problem) = send(
+        &app,
+        request(
+            "PATCH",
+            &format!(
+                "/api/v1/customers/{}/contacts/{}",
+                ids[1],
+                allowed["id"].as_str().unwrap_or_default()
+            ),
+            Some(&token),
+            Some(json!({"allow_duplicate": true})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        problem["errors"],
+        json!([{"pointer": "/allow_duplicate", "code": "read_only", "message": "only for create"}])
+    );
+}
+
 backend_tests!(async actix:
     contacts_of_a_customer,
+    contact_duplicates_through_the_api,
     bad_contacts_are_refused_with_every_problem,
     the_overview_shows_the_customer_and_its_contacts,
 );

@@ -303,12 +303,15 @@ pub trait IdempotencyStore: Send + Sync {
 /// Contacts, always reached through their customer's visibility.
 pub trait ContactStore: Send + Sync {
     /// Adds a contact; the first one, or one with `primary`, becomes the primary contact.
+    /// `Duplicate` when another customer already has one of its phones or its email (as its own
+    /// or a contact's), unless `allow_duplicate`.
     fn create_contact(
         &self,
         actor: &Actor,
         customer_id: &str,
         fields: crate::customers::ContactFields,
         primary: bool,
+        allow_duplicate: bool,
     ) -> Result<crate::customers::Contact, DomainError>;
     /// One contact of a visible customer.
     fn contact(
@@ -325,6 +328,7 @@ pub trait ContactStore: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<crate::customers::Contact>, DomainError>;
     /// Replaces a contact's fields; `primary: Some(true)` makes it the primary contact.
+    /// `Duplicate` when a changed phone or email belongs to another customer.
     fn update_contact(
         &self,
         actor: &Actor,

@@ -48,7 +48,7 @@ pub fn document() -> OpenApiDocument {
         .split_for_parts();
     document.info.version = env!("CARGO_PKG_VERSION").to_string();
     apply_access_rules(&mut document);
-    narrow_customer_patch(&mut document);
+    narrow_patches(&mut document);
     document_idempotency(&mut document);
     forbid_nul_in_request_text(&mut document);
     add_request_id_header(&mut document);
@@ -161,38 +161,54 @@ fn document_idempotency(document: &mut OpenApiDocument) {
     }
 }
 
-/// `POST /customers` and `PATCH /customers/{id}` read the same body type, but on PATCH the
-/// create-only members (`owner_id`, `allow_duplicate`) are refused: give PATCH its own schema,
-/// `CustomerChanges`, without them, so the document says exactly what each accepts.
-fn narrow_customer_patch(document: &mut OpenApiDocument) {
-    const CREATE_ONLY: [&str; 2] = ["owner_id", "allow_duplicate"];
+/// Creating and changing a customer or contact read the same body type, but on PATCH the
+/// create-only members are refused: give each PATCH its own schema without them, so the document
+/// says exactly what each accepts.
+fn narrow_patches(document: &mut OpenApiDocument) {
+    narrow_patch(
+        document,
+        ("CustomerBody", "CustomerChanges", "update_customer"),
+        &["owner_id", "allow_duplicate"],
+        "Changes to a customer (JSON merge patch): members left out stay, `null` clears an \
+         optional member. The owner changes only through claim, release and assign.",
+    );
+    narrow_patch(
+        document,
+        ("ContactBody", "ContactChanges", "update_contact"),
+        &["allow_duplicate"],
+        "Changes to a contact (JSON merge patch): members left out stay, `null` clears an \
+         optional member.",
+    );
+}
+
+fn narrow_patch(
+    document: &mut OpenApiDocument,
+    (body_name, changes_name, operation_id): (&str, &str, &str),
+    create_only: &[&str],
+    description: &str,
+) {
     let Some(components) = document.components.as_mut() else {
         return;
     };
-    let Some(RefOr::T(Schema::Object(body))) = components.schemas.get("CustomerBody") else {
+    let Some(RefOr::T(Schema::Object(body))) = components.schemas.get(body_name) else {
         return;
     };
     let mut changes = body.clone();
-    for member in CREATE_ONLY {
-        changes.properties.remove(member);
+    for member in create_only {
+        changes.properties.remove(*member);
     }
-    changes.description = Some(
-        "Changes to a customer (JSON merge patch): members left out stay, `null` clears an optional \
-         member. The owner changes only through claim, release and assign."
-            .to_string(),
-    );
-    components.schemas.insert(
-        "CustomerChanges".to_string(),
-        RefOr::T(Schema::Object(changes)),
-    );
+    changes.description = Some(description.to_string());
+    components
+        .schemas
+        .insert(changes_name.to_string(), RefOr::T(Schema::Object(changes)));
     for operation in operations_mut(document) {
-        if operation.operation_id.as_deref() != Some("update_customer") {
+        if operation.operation_id.as_deref() != Some(operation_id) {
             continue;
         }
         if let Some(RefOr::T(body)) = operation.request_body.as_mut() {
             for content in body.content.values_mut() {
                 if let RefOr::T(content) = content {
-                    content.schema = Some(RefOr::Ref(Ref::from_schema_name("CustomerChanges")));
+                    content.schema = Some(RefOr::Ref(Ref::from_schema_name(changes_name)));
                 }
             }
         }

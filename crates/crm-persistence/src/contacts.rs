@@ -11,9 +11,9 @@ use crm_domain::{DomainError, FieldError};
 use diesel::prelude::*;
 
 use crate::convert::{corrupt, new_id, stored, utc};
-use crate::customers::{load_visible, record};
+use crate::customers::{find_duplicate, load_visible, record};
 use crate::errors::TxError;
-use crate::schema::{contacts, customers};
+use crate::schema::{contact_phones, contacts, customers};
 use crate::{Database, DbConnection};
 
 #[derive(Queryable, Selectable)]
@@ -149,6 +149,50 @@ fn make_primary(
     Ok(())
 }
 
+/// Indexes the contact's normalised phones for duplicate checks.
+fn write_phones(
+    conn: &mut DbConnection,
+    contact_id: &str,
+    fields: &ContactFields,
+) -> Result<(), TxError> {
+    let mut phones: Vec<&str> = fields
+        .phones
+        .iter()
+        .map(|p| p.normalized.as_str())
+        .collect();
+    phones.sort_unstable();
+    phones.dedup();
+    // One statement per phone (at most five): batch inserts are not portable across backends.
+    for phone in phones {
+        diesel::insert_into(contact_phones::table)
+            .values((
+                contact_phones::contact_id.eq(contact_id),
+                contact_phones::phone_normalized.eq(phone),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// `Duplicate` when another customer has one of the contact's phones or its email.
+fn refuse_duplicate(
+    conn: &mut DbConnection,
+    visibility: &Visibility,
+    customer_id: &str,
+    fields: &ContactFields,
+) -> Result<(), TxError> {
+    let phones: Vec<&str> = fields
+        .phones
+        .iter()
+        .map(|p| p.normalized.as_str())
+        .collect();
+    let email = fields.email.as_ref().map(|e| e.normalized.as_str());
+    match find_duplicate(conn, visibility, &phones, email, Some(customer_id))? {
+        Some(duplicate) => Err(duplicate.into()),
+        None => Ok(()),
+    }
+}
+
 /// Keeps the customer's row version moving with its contacts, so a customer's `ETag` changes
 /// when its contacts do.
 fn touch_customer(
@@ -172,12 +216,16 @@ impl ContactStore for Database {
         customer_id: &str,
         fields: ContactFields,
         primary: bool,
+        allow_duplicate: bool,
     ) -> Result<Contact, DomainError> {
         let id = new_id();
         let now = stored(Utc::now());
         let write = ContactWrite::of(&fields)?;
         self.write(|conn| {
             load_visible(conn, &actor.visibility, customer_id)?;
+            if !allow_duplicate {
+                refuse_duplicate(conn, &actor.visibility, customer_id, &fields)?;
+            }
             let existing: i64 = contacts::table
                 .filter(contacts::customer_id.eq(customer_id))
                 .filter(contacts::deleted_at.is_null())
@@ -197,6 +245,7 @@ impl ContactStore for Database {
             if primary || existing == 0 {
                 make_primary(conn, customer_id, &id)?;
             }
+            write_phones(conn, &id, &fields)?;
             touch_customer(conn, customer_id, now)?;
             let changes = fields.changes_from(None);
             record(conn, customer_id, "contact_added", actor, now, &changes)?;
@@ -289,6 +338,12 @@ impl ContactStore for Database {
             if changes.is_empty() && !becomes_primary {
                 return Ok(current);
             }
+            let points_changed = fields.phones != current.fields.phones
+                || fields.email.as_ref().map(|e| &e.normalized)
+                    != current.fields.email.as_ref().map(|e| &e.normalized);
+            if points_changed {
+                refuse_duplicate(conn, &actor.visibility, customer_id, &fields)?;
+            }
             diesel::update(contacts::table.find(contact_id))
                 .set((
                     &write,
@@ -296,6 +351,13 @@ impl ContactStore for Database {
                     contacts::version.eq(current.version + 1),
                 ))
                 .execute(conn)?;
+            if fields.phones != current.fields.phones {
+                diesel::delete(
+                    contact_phones::table.filter(contact_phones::contact_id.eq(contact_id)),
+                )
+                .execute(conn)?;
+                write_phones(conn, contact_id, &fields)?;
+            }
             if becomes_primary {
                 make_primary(conn, customer_id, contact_id)?;
             }

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use crate::convert::{corrupt, new_id, stored, utc};
 use crate::errors::TxError;
-use crate::schema::{contacts, customer_events, customers, users};
+use crate::schema::{contact_phones, contacts, customer_events, customers, users};
 use crate::{Database, DbConnection};
 
 #[derive(Queryable, Selectable)]
@@ -278,35 +278,65 @@ pub(crate) fn load_visible(
     Ok(row.into_domain()?)
 }
 
-/// A live customer other than `except` with the same normalised phone or email.
-fn find_duplicate(
+/// `Duplicate` when a live customer other than `except` has one of `phones` or `email`
+/// (normalised) as its own or on one of its live contacts. The error names the first such
+/// customer the caller may see, and no customer when they may see none of them.
+pub(crate) fn find_duplicate(
     conn: &mut DbConnection,
     visibility: &Visibility,
-    fields: &CustomerFields,
+    phones: &[&str],
+    email: Option<&str>,
     except: Option<&str>,
 ) -> Result<Option<DomainError>, TxError> {
-    let phone = fields.phone.as_ref().map(|p| p.normalized.clone());
-    let email = fields.email.as_ref().map(|e| e.normalized.clone());
-    if phone.is_none() && email.is_none() {
+    if phones.is_empty() && email.is_none() {
         return Ok(None);
     }
-    let mut query = customers::table
+    const MATCHES: i64 = 20;
+    let except = except.unwrap_or_default();
+    let mut matches: Vec<(String, Option<String>)> = customers::table
         .filter(customers::deleted_at.is_null())
+        .filter(customers::id.ne(except))
         .filter(
             customers::phone_normalized
-                .eq(phone)
+                .eq_any(phones)
                 .or(customers::email_normalized.eq(email)),
         )
         .select((customers::id, customers::owner_id))
         .order(customers::id.asc())
-        .into_boxed();
-    if let Some(except) = except {
-        query = query.filter(customers::id.ne(except));
+        .limit(MATCHES)
+        .load(conn)?;
+    if let Some(email) = email {
+        matches.extend(
+            contacts::table
+                .inner_join(customers::table)
+                .filter(contacts::email_normalized.eq(email))
+                .filter(contacts::deleted_at.is_null())
+                .filter(customers::deleted_at.is_null())
+                .filter(customers::id.ne(except))
+                .select((customers::id, customers::owner_id))
+                .order(customers::id.asc())
+                .limit(MATCHES)
+                .load::<(String, Option<String>)>(conn)?,
+        );
     }
-    let matches: Vec<(String, Option<String>)> = query.limit(20).load(conn)?;
+    if !phones.is_empty() {
+        matches.extend(
+            contact_phones::table
+                .inner_join(contacts::table.inner_join(customers::table))
+                .filter(contact_phones::phone_normalized.eq_any(phones))
+                .filter(contacts::deleted_at.is_null())
+                .filter(customers::deleted_at.is_null())
+                .filter(customers::id.ne(except))
+                .select((customers::id, customers::owner_id))
+                .order(customers::id.asc())
+                .limit(MATCHES)
+                .load::<(String, Option<String>)>(conn)?,
+        );
+    }
     if matches.is_empty() {
         return Ok(None);
     }
+    matches.sort();
     let visible = matches
         .iter()
         .find(|(_, owner)| visibility.allows(owner.as_deref()))
@@ -315,6 +345,14 @@ fn find_duplicate(
         entity: "customer",
         existing_id: visible,
     }))
+}
+
+/// The normalised phone and email of a customer's own fields.
+fn own_points(fields: &CustomerFields) -> (Vec<&str>, Option<&str>) {
+    (
+        fields.phone.iter().map(|p| p.normalized.as_str()).collect(),
+        fields.email.as_ref().map(|e| e.normalized.as_str()),
+    )
 }
 
 pub(crate) fn record(
@@ -558,7 +596,10 @@ impl CustomerStore for Database {
                 check_owner(conn, &actor.visibility, owner)?;
             }
             if !allow_duplicate {
-                if let Some(duplicate) = find_duplicate(conn, &actor.visibility, &fields, None)? {
+                let (phones, email) = own_points(&fields);
+                if let Some(duplicate) =
+                    find_duplicate(conn, &actor.visibility, &phones, email, None)?
+                {
                     return Err(duplicate.into());
                 }
             }
@@ -673,7 +714,9 @@ impl CustomerStore for Database {
                 .iter()
                 .any(|c| c.field == "phone" || c.field == "email");
             if contact_changed {
-                if let Some(duplicate) = find_duplicate(conn, &actor.visibility, &fields, Some(id))?
+                let (phones, email) = own_points(&fields);
+                if let Some(duplicate) =
+                    find_duplicate(conn, &actor.visibility, &phones, email, Some(id))?
                 {
                     return Err(duplicate.into());
                 }

@@ -172,3 +172,15 @@ diesel::table! {
 
 diesel::joinable!(contacts -> customers (customer_id));
 diesel::allow_tables_to_appear_in_same_query!(contacts, customers);
+
+diesel::table! {
+    /// Each normalised phone of each contact, for duplicate checks.
+    contact_phones (contact_id, phone_normalized) {
+        contact_id -> Text,
+        phone_normalized -> Text,
+    }
+}
+
+diesel::joinable!(contact_phones -> contacts (contact_id));
+diesel::allow_tables_to_appear_in_same_query!(contact_phones, contacts);
+diesel::allow_tables_to_appear_in_same_query!(contact_phones, customers);

@@ -76,9 +76,9 @@ fn setup(db: &TestDatabase) -> (Actor, Actor, String) {
 fn exactly_one_primary_contact(db: &TestDatabase) {
     let store = db.database();
     let (a, _, customer) = setup(db);
-    let first = ok(store.create_contact(&a, &customer, contact("Li"), false));
+    let first = ok(store.create_contact(&a, &customer, contact("Li"), false, false));
     assert!(first.primary, "the first contact is primary");
-    let second = ok(store.create_contact(&a, &customer, contact("Wang"), true));
+    let second = ok(store.create_contact(&a, &customer, contact("Wang"), true, false));
     assert!(second.primary);
     assert!(
         !ok(store.contact(&a, &customer, &first.id)).primary,
@@ -125,7 +125,7 @@ fn exactly_one_primary_contact(db: &TestDatabase) {
 fn contacts_follow_their_customers_visibility(db: &TestDatabase) {
     let store = db.database();
     let (a, b, customer) = setup(db);
-    let created = ok(store.create_contact(&a, &customer, contact("Li"), false));
+    let created = ok(store.create_contact(&a, &customer, contact("Li"), false, false));
     let hidden = DomainError::NotFound { entity: "customer" };
     assert_eq!(
         store.contact(&b, &customer, &created.id),
@@ -133,7 +133,7 @@ fn contacts_follow_their_customers_visibility(db: &TestDatabase) {
     );
     assert_eq!(
         store
-            .create_contact(&b, &customer, contact("X"), false)
+            .create_contact(&b, &customer, contact("X"), false, false)
             .err(),
         Some(hidden.clone())
     );
@@ -173,7 +173,105 @@ fn contacts_follow_their_customers_visibility(db: &TestDatabase) {
     );
 }
 
+fn customer(name: &str, phone: Option<&str>, email: Option<&str>) -> CustomerFields {
+    CustomerFields {
+        kind: CustomerKind::Individual,
+        name: name.into(),
+        legal_name: None,
+        industry: None,
+        company_size: None,
+        website: None,
+        address: None,
+        tax_id: None,
+        gender: None,
+        birthday: None,
+        phone: phone.map(|p| {
+            ok(Phone::parse(p, PhoneRegion::default(), "/phone")
+                .map_err(|e| DomainError::Validation(vec![e])))
+        }),
+        email: email
+            .map(|e| ok(Email::parse(e, "/email").map_err(|e| DomainError::Validation(vec![e])))),
+        status: LifecycleStatus::Lead,
+        classification: None,
+        lead_source: None,
+        tags: vec![],
+    }
+}
+
+/// Phones and emails of contacts count as the customer's: a new customer or a contact of
+/// another customer that repeats one is a duplicate; contacts of the same customer may share.
+fn contact_points_find_duplicates(db: &TestDatabase) {
+    let store = db.database();
+    let (a, b, acme) = setup(db);
+    let duplicate_of = |id: Option<&str>| DomainError::Duplicate {
+        entity: "customer",
+        existing_id: id.map(str::to_string),
+    };
+    let li = ok(store.create_contact(&a, &acme, contact("Li"), false, false));
+    let wang = ok(store.create_contact(&a, &acme, contact("Wang"), false, false));
+    let other = ok(store.create_customer(&a, customer("Other", None, None), None, false));
+    assert_eq!(
+        store.create_contact(&a, &other.id, contact("Zhao"), false, false),
+        Err(duplicate_of(Some(&acme)))
+    );
+    assert_eq!(
+        store.create_customer(
+            &b,
+            customer("B's", None, Some("LI@example.com ")),
+            None,
+            false
+        ),
+        Err(duplicate_of(None)),
+        "a match b may not see is not named"
+    );
+    assert_eq!(
+        store.create_customer(
+            &a,
+            customer("Same phone", Some("138 1234 5678"), None),
+            None,
+            false
+        ),
+        Err(duplicate_of(Some(&acme)))
+    );
+    let mut zhao = contact("Zhao");
+    zhao.phones = vec![ok(Phone::parse(
+        "13900001111",
+        PhoneRegion::default(),
+        "/phones/0",
+    )
+    .map_err(|e| DomainError::Validation(vec![e])))];
+    zhao.email = None;
+    let zhao = ok(store.create_contact(&a, &other.id, zhao, false, false));
+    assert_eq!(
+        store.update_contact(&a, &other.id, &zhao.id, contact("Zhao"), None, None),
+        Err(duplicate_of(Some(&acme))),
+        "changing to a taken phone"
+    );
+    let allowed = ok(store.create_contact(&a, &other.id, contact("Zhao 2"), false, true));
+    ok(store.delete_contact(&a, &acme, &li.id));
+    ok(store.delete_contact(&a, &acme, &wang.id));
+    assert_eq!(
+        store.create_customer(
+            &a,
+            customer("Third", Some("13812345678"), None),
+            None,
+            false
+        ),
+        Err(duplicate_of(Some(&other.id))),
+        "the allowed duplicate on the other customer still counts"
+    );
+    ok(store.delete_contact(&a, &other.id, &allowed.id));
+    let third = ok(store.create_customer(
+        &a,
+        customer("Third", Some("13812345678"), None),
+        None,
+        false,
+    ));
+    assert_eq!(third.fields.name, "Third");
+}
+
 backend_tests!(
     exactly_one_primary_contact,
-    contacts_follow_their_customers_visibility
+    contacts_follow_their_customers_visibility,
+    contact_points_find_duplicates
 );

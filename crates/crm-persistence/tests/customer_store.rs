@@ -421,6 +421,7 @@ fn search_and_filters(db: &TestDatabase) {
             notes: None,
         },
         false,
+        false,
     ));
     let names = |filter: CustomerFilter| -> Vec<String> {
         ok(store.list_customers(
@@ -453,7 +454,11 @@ fn search_and_filters(db: &TestDatabase) {
     assert_eq!(names(q("l_e")), ["100% Real_Estate"], "_ is literal");
     assert_eq!(names(q("a_e")), Vec::<String>::new());
     for syntax in ["\"(*: OR", "name : x", "\"\"\"", "NEAR(a b)"] {
-        assert_eq!(names(q(syntax)), Vec::<String>::new(), "{syntax} is plain text");
+        assert_eq!(
+            names(q(syntax)),
+            Vec::<String>::new(),
+            "{syntax} is plain text"
+        );
     }
     assert_eq!(names(q("% real_")), ["100% Real_Estate"]);
     assert_eq!(

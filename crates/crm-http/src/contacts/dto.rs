@@ -123,6 +123,9 @@ pub(crate) struct ContactBody {
     /// `true` makes this the customer's primary contact (the first contact always is). A
     /// primary contact stays primary until another one is made primary.
     pub primary: Option<bool>,
+    /// Create only: add the contact even when another customer has the same phone or email.
+    #[serde(default)]
+    pub allow_duplicate: bool,
 }
 
 /// A validated contact body.
@@ -134,6 +137,7 @@ pub(crate) struct ContactPatch {
     wechat_id: Option<Option<String>>,
     notes: Option<Option<String>>,
     pub primary: Option<bool>,
+    pub allow_duplicate: bool,
 }
 
 fn text(
@@ -164,6 +168,13 @@ impl ContactBody {
         region: PhoneRegion,
     ) -> Result<ContactPatch, DomainError> {
         let mut errors = Vec::new();
+        if !creating && self.allow_duplicate {
+            errors.push(FieldError::new(
+                "/allow_duplicate",
+                "read_only",
+                "only for create",
+            ));
+        }
         let name = match self.name {
             Some(Some(n)) => check_name(&n, "/name").map_err(|e| errors.push(e)).ok(),
             Some(None) => {
@@ -224,6 +235,7 @@ impl ContactBody {
             wechat_id,
             notes,
             primary: self.primary,
+            allow_duplicate: self.allow_duplicate,
         })
     }
 }

@@ -13,6 +13,10 @@ use crate::responses::{created, if_match, ok_with_etag};
 use crate::{ApiError, ApiState, Problem};
 
 /// Adds a contact to a customer. The first contact becomes the primary one.
+///
+/// A contact whose normalised phone or email already belongs to another customer (as its own or
+/// one of its contacts') is refused with 409 (`existing_id` names that customer when you may see
+/// it), unless `allow_duplicate` is `true`.
 #[utoipa::path(
     tag = "contacts",
     operation_id = "create_contact",
@@ -24,6 +28,8 @@ use crate::{ApiError, ApiState, Problem};
             headers(("Location" = String, description = "The contact's URL."),
                 ("ETag" = String, description = "The contact's version."))),
         (status = 404, description = "No such customer, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "Another customer has the same phone or email.", body = Problem,
             content_type = "application/problem+json"),
     ),
 )]
@@ -37,11 +43,14 @@ pub(crate) async fn create_contact(
     let patch = body.0.validate(true, state.config.default_phone_region)?;
     let fields = patch.apply(None);
     let primary = patch.primary.unwrap_or(false);
+    let allow_duplicate = patch.allow_duplicate;
     let actor = actor(&state, &caller.0).await?;
     let store = state.stores.contacts.clone();
     let customer_id = id.to_string();
-    let contact =
-        blocking(move || store.create_contact(&actor, &customer_id, fields, primary)).await?;
+    let contact = blocking(move || {
+        store.create_contact(&actor, &customer_id, fields, primary, allow_duplicate)
+    })
+    .await?;
     Ok(created(
         format!(
             "/api/v1/customers/{}/contacts/{}",
@@ -157,7 +166,8 @@ pub(crate) async fn get_contact(
     Ok(ok_with_etag(contact.version, &ContactDto::from(contact)))
 }
 
-/// Changes a contact (JSON merge patch). `"primary": true` makes it the primary contact.
+/// Changes a contact (JSON merge patch). `"primary": true` makes it the primary contact. A
+/// changed phone or email that belongs to another customer is refused with 409.
 #[utoipa::path(
     tag = "contacts",
     operation_id = "update_contact",
@@ -172,6 +182,8 @@ pub(crate) async fn get_contact(
         (status = 200, description = "The changed contact.", body = ContactDto,
             headers(("ETag" = String, description = "The contact's new version."))),
         (status = 404, description = "No such customer or contact, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "Another customer has the same phone or email.", body = Problem,
             content_type = "application/problem+json"),
         (status = 412, description = "The contact changed since the `If-Match` version.", body = Problem,
             content_type = "application/problem+json",
