@@ -318,6 +318,27 @@ fn rows() -> Vec<Row> {
             Some(json!({"kind": "company", "name": "Matrix {n}"})),
             [201, 201, 201, 403, 403, 401],
         ),
+        (
+            "list_lead_sources",
+            "GET",
+            "/api/v1/lead-sources",
+            None,
+            [200, 200, 200, 403, 200, 401],
+        ),
+        (
+            "create_lead_source",
+            "POST",
+            "/api/v1/lead-sources",
+            Some(json!({"key": "source_{n}", "label": "Source {n}"})),
+            [201, 403, 403, 403, 403, 401],
+        ),
+        (
+            "update_lead_source",
+            "PATCH",
+            "/api/v1/lead-sources/website",
+            Some(json!({"label": "Website {n}"})),
+            [200, 403, 403, 403, 403, 401],
+        ),
     ]
 }
 

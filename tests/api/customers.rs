@@ -13,7 +13,7 @@ async fn create_read_and_list_a_customer(db: TestDatabase) {
     let (token, _) = login(&app, "rep@example.com").await;
     let body = json!({
         "kind": "company", "name": " 上海星辰科技 ", "phone": "138-1234-5678", "email": " Buyer@XingChen.example.cn ",
-        "website": "https://xingchen.example.cn", "tags": ["vip", "vip", "east"], "lead_source": "trade show"
+        "website": "https://xingchen.example.cn", "tags": ["vip", "vip", "east"], "lead_source": "trade_show"
     });
     let (status, headers, customer) = send(
         &app,
@@ -33,7 +33,7 @@ async fn create_read_and_list_a_customer(db: TestDatabase) {
         "company_size": null, "website": "https://xingchen.example.cn", "address": null, "tax_id": null,
         "gender": null, "birthday": null, "phone": "138-1234-5678", "phone_e164": "+8613812345678",
         "email": "Buyer@XingChen.example.cn", "status": "lead", "classification": null,
-        "lead_source": "trade show", "tags": ["vip", "east"], "owner_id": rep, "score": 0,
+        "lead_source": "trade_show", "tags": ["vip", "east"], "owner_id": rep, "score": 0,
         "last_activity_at": null, "next_follow_up_at": null, "deleted_at": null
     });
     expected["created_at"] = customer["created_at"].clone();
@@ -82,7 +82,7 @@ async fn create_read_and_list_a_customer(db: TestDatabase) {
         &app,
         request(
             "GET",
-            "/api/v1/customers?q=%E6%98%9F%E8%BE%B0&tag=VIP&lead_source=trade%20show",
+            "/api/v1/customers?q=%E6%98%9F%E8%BE%B0&tag=VIP&lead_source=trade_show",
             Some(&token),
             None,
         ),

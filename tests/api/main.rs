@@ -7,5 +7,6 @@ mod customers;
 mod errors;
 mod idempotency;
 mod identity;
+mod lead_sources;
 mod routes;
 mod system;

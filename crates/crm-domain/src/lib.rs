@@ -6,6 +6,7 @@ pub mod contact_points;
 pub mod customers;
 pub mod error;
 pub mod identity;
+pub mod lead_sources;
 pub mod page;
 pub mod ports;
 pub mod secrets;

@@ -346,3 +346,24 @@ pub trait ContactStore: Send + Sync {
         contact_id: &str,
     ) -> Result<(), DomainError>;
 }
+
+/// The admin-maintained list of lead sources.
+pub trait LeadSourceStore: Send + Sync {
+    /// Every lead source (archived ones too when asked), by position then key.
+    fn lead_sources(
+        &self,
+        include_archived: bool,
+    ) -> Result<Vec<crate::lead_sources::LeadSource>, DomainError>;
+    /// Adds one; `Conflict` (`lead_source_exists`) when the key is taken.
+    fn create_lead_source(
+        &self,
+        draft: crate::lead_sources::LeadSourceDraft,
+    ) -> Result<crate::lead_sources::LeadSource, DomainError>;
+    /// Changes the label, position or archived flag.
+    fn update_lead_source(
+        &self,
+        key: &str,
+        changes: crate::lead_sources::LeadSourceChanges,
+        expected_version: Option<i64>,
+    ) -> Result<crate::lead_sources::LeadSource, DomainError>;
+}

@@ -9,8 +9,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{scope, AppExt};
 
 use crate::{
-    api_keys, auth, contacts, customers, docs, extract, fallback, idempotency, observe, system,
-    teams, users, ApiState,
+    api_keys, auth, contacts, customers, docs, extract, fallback, idempotency, lead_sources,
+    observe, system, teams, users, ApiState,
 };
 
 /// Registers every API route. This list is the one source of both the served routes and the
@@ -55,7 +55,10 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
                 .service(contacts::routes::list_contacts)
                 .service(contacts::routes::get_contact)
                 .service(contacts::routes::update_contact)
-                .service(contacts::routes::delete_contact),
+                .service(contacts::routes::delete_contact)
+                .service(lead_sources::routes::list_lead_sources)
+                .service(lead_sources::routes::create_lead_source)
+                .service(lead_sources::routes::update_lead_source),
         );
 }
 

@@ -16,6 +16,7 @@ pub mod etag;
 mod extract;
 mod fallback;
 mod idempotency;
+mod lead_sources;
 mod metrics;
 mod observe;
 pub mod openapi;

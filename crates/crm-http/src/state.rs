@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use crm_domain::ports::{
-    ApiKeyStore, ContactStore, CustomerStore, IdempotencyStore, SessionStore, TeamStore, UserStore,
+    ApiKeyStore, ContactStore, CustomerStore, IdempotencyStore, LeadSourceStore, SessionStore,
+    TeamStore, UserStore,
 };
 use crm_domain::SystemStore;
 
@@ -31,6 +32,8 @@ pub struct Stores {
     pub customers: Arc<dyn CustomerStore>,
     /// Contacts.
     pub contacts: Arc<dyn ContactStore>,
+    /// Lead sources.
+    pub lead_sources: Arc<dyn LeadSourceStore>,
     /// Stored answers to creating requests.
     pub idempotency: Arc<dyn IdempotencyStore>,
 }

@@ -10,6 +10,7 @@ mod customers;
 mod database;
 mod errors;
 mod idempotency;
+mod lead_sources;
 mod migrations;
 #[cfg(feature = "test-support")]
 pub mod query_plan;

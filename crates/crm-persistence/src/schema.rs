@@ -184,3 +184,16 @@ diesel::table! {
 diesel::joinable!(contact_phones -> contacts (contact_id));
 diesel::allow_tables_to_appear_in_same_query!(contact_phones, contacts);
 diesel::allow_tables_to_appear_in_same_query!(contact_phones, customers);
+
+diesel::table! {
+    /// Where customers come from, maintained by the admin.
+    lead_sources (key) {
+        key -> Text,
+        label -> Text,
+        position -> BigInt,
+        archived -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}

@@ -403,7 +403,7 @@ fn search_and_filters(db: &TestDatabase) {
         Some("13812345678"),
         Some("buyer@acme.example"),
     );
-    acme.lead_source = Some("trade show".into());
+    acme.lead_source = Some("trade_show".into());
     acme.tags = vec!["VIP".into(), "east".into()];
     let acme = ok(store.create_customer(&admin(), acme, None, false));
     let mut other = fields("100% Real_Estate", None, None);
@@ -478,7 +478,7 @@ fn search_and_filters(db: &TestDatabase) {
     );
     assert_eq!(
         names(CustomerFilter {
-            lead_source: Some("trade show".into()),
+            lead_source: Some("trade_show".into()),
             ..CustomerFilter::default()
         }),
         ["Acme 星辰 Trading"]

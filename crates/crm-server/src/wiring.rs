@@ -15,6 +15,7 @@ pub fn stores(database: Arc<Database>) -> Stores {
         teams: database.clone(),
         customers: database.clone(),
         contacts: database.clone(),
+        lead_sources: database.clone(),
         idempotency: database,
     }
 }

@@ -85,6 +85,8 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
         }
         "claim_customer" | "release_customer" => Rule::new(AnyUser, None),
         "restore_customer" => Rule::new(Roles(ADMIN), None),
+        "list_lead_sources" => Rule::new(AnyUser, Some(Scope::CustomersRead)),
+        "create_lead_source" | "update_lead_source" => Rule::new(Roles(ADMIN), None),
         _ => return None,
     };
     Some(rule)

@@ -77,7 +77,7 @@ impl From<StatusDto> for LifecycleStatus {
     "email": "purchasing@xingchen.example.cn",
     "status": "prospect",
     "classification": "A",
-    "lead_source": "trade show",
+    "lead_source": "trade_show",
     "tags": ["key account"],
     "owner_id": "01936f0e-8a7c-7d4e-9a51-3c2b1f0e9d8b",
     "score": 0,
@@ -121,7 +121,7 @@ pub(crate) struct CustomerDto {
     pub status: &'static str,
     /// Classification, e.g. `A` or `VIP`.
     pub classification: Option<String>,
-    /// Where the lead came from.
+    /// Where the lead came from: a lead source key.
     pub lead_source: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
@@ -194,7 +194,7 @@ mod limits {
     "name": "上海星辰科技",
     "phone": "138 1234 5678",
     "email": "purchasing@xingchen.example.cn",
-    "lead_source": "trade show",
+    "lead_source": "trade_show",
     "tags": ["key account"]
 }))]
 pub(crate) struct CustomerBody {
@@ -255,9 +255,10 @@ pub(crate) struct CustomerBody {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, max_length = 100)]
     pub classification: Option<Option<String>>,
-    /// Where the lead came from.
+    /// Where the lead came from: the key of an active lead source (`GET /api/v1/lead-sources`).
+    /// A customer keeps a source that is archived later.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, max_length = 100)]
+    #[schema(value_type = Option<String>, max_length = 50, pattern = "^[a-z][a-z0-9_]{0,49}$")]
     pub lead_source: Option<Option<String>>,
     /// Up to 20 tags of 1 to 50 characters (duplicates are dropped).
     #[serde(default, deserialize_with = "nullable")]
@@ -370,6 +371,7 @@ impl CustomerBody {
         creating: bool,
         region: PhoneRegion,
         today: NaiveDate,
+        lead_sources: &[String],
     ) -> Result<CustomerPatch, DomainError> {
         let mut errors = Vec::new();
         if !creating {
@@ -422,6 +424,15 @@ impl CustomerBody {
             &mut errors,
         );
         let lead_source = optional(self.lead_source, "/lead_source", limits::SHORT, &mut errors);
+        if let Some(Some(source)) = &lead_source {
+            if !lead_sources.contains(source) {
+                errors.push(FieldError::new(
+                    "/lead_source",
+                    "unknown_lead_source",
+                    "not the key of an active lead source (see GET /api/v1/lead-sources)",
+                ));
+            }
+        }
         // Email and website have a format: an empty string is not one (send `null` to clear).
         for (value, pointer) in [(&self.website, "/website"), (&self.email, "/email")] {
             if matches!(value, Some(Some(v)) if v.trim().is_empty()) {

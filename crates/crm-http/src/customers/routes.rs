@@ -49,11 +49,13 @@ pub(crate) async fn create_customer(
         None => caller.0.user_id().map(str::to_owned),
     };
     let allow_duplicate = body.allow_duplicate;
+    let sources = active_lead_sources(&state, &body.lead_source).await?;
     let fields = body
         .validate(
             true,
             state.config.default_phone_region,
             Utc::now().date_naive(),
+            &sources,
         )?
         .apply(None);
     let actor = actor(&state, &caller.0).await?;
@@ -191,10 +193,12 @@ pub(crate) async fn update_customer(
     id: web::Path<uuid::Uuid>,
     body: ApiJson<CustomerBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let sources = active_lead_sources(&state, &body.0.lead_source).await?;
     let patch = body.0.validate(
         false,
         state.config.default_phone_region,
         Utc::now().date_naive(),
+        &sources,
     )?;
     let expected = if_match(&req)?;
     let actor = actor(&state, &caller.0).await?;
@@ -438,4 +442,17 @@ pub(crate) async fn list_customer_history(
         items: page.items.into_iter().map(Into::into).collect(),
         next_cursor: cursor(page.next_after),
     }))
+}
+
+/// The keys of the active lead sources, read only when the body names a source.
+async fn active_lead_sources(
+    state: &ApiState,
+    lead_source: &Option<Option<String>>,
+) -> Result<Vec<String>, ApiError> {
+    if !matches!(lead_source, Some(Some(_))) {
+        return Ok(Vec::new());
+    }
+    let store = state.stores.lead_sources.clone();
+    let sources = blocking(move || store.lead_sources(false)).await?;
+    Ok(sources.into_iter().map(|s| s.key).collect())
 }
