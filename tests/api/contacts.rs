@@ -311,8 +311,70 @@ async fn contact_duplicates_through_the_api(db: TestDatabase) {
     );
 }
 
+async fn the_flat_contact_list_filters(db: TestDatabase) {
+    seed_user(&db, "rep@example.com", Role::Rep);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (token, _) = login(&app, "rep@example.com").await;
+    let (_, _, customer) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/customers",
+            Some(&token),
+            Some(json!({"kind": "company", "name": "Acme"})),
+        ),
+    )
+    .await;
+    let id = customer["id"].as_str().unwrap_or_default();
+    let (status, _, li) = send(
+        &app,
+        request(
+            "POST",
+            &format!("/api/v1/customers/{id}/contacts"),
+            Some(&token),
+            Some(
+                json!({"name": "李娜", "phones": ["138 1234 5678"], "email": "Li.Na@acme.example"}),
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{li}");
+    let get = |uri: &str| request("GET", uri, Some(&token), None);
+    for uri in [
+        "/api/v1/contacts?phone=%2B86%20138-1234-5678",
+        "/api/v1/contacts?email=LI.NA%40acme.example",
+        "/api/v1/contacts?q=%E6%9D%8E",
+    ] {
+        let (status, _, page) = send(&app, get(uri)).await;
+        assert_eq!(status, 200, "{uri}: {page}");
+        assert_eq!(page["items"], json!([li]), "{uri}");
+    }
+    let (_, _, none) = send(&app, get("/api/v1/contacts?phone=13900001111")).await;
+    assert_eq!(none["items"], json!([]));
+    for uri in ["/api/v1/contacts?phone=12", "/api/v1/contacts?email=nope"] {
+        let (status, _, page) = send(&app, get(uri)).await;
+        assert_eq!(
+            (status, &page["items"]),
+            (200, &json!([])),
+            "{uri}: impossible values match nothing"
+        );
+    }
+    let (status, _, problem) = send(&app, get("/api/v1/contacts?email=a%00b")).await;
+    assert_eq!(
+        (status, problem["errors"][0]["pointer"].as_str()),
+        (400, Some("/query/email"))
+    );
+    let long = format!("/api/v1/contacts?q={}", "x".repeat(201));
+    let (status, _, problem) = send(&app, get(&long)).await;
+    assert_eq!(
+        (status, problem["errors"][0]["pointer"].as_str()),
+        (400, Some("/query/q"))
+    );
+}
+
 backend_tests!(async actix:
     contacts_of_a_customer,
+    the_flat_contact_list_filters,
     contact_duplicates_through_the_api,
     bad_contacts_are_refused_with_every_problem,
     the_overview_shows_the_customer_and_its_contacts,

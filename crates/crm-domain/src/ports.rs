@@ -300,6 +300,19 @@ pub trait IdempotencyStore: Send + Sync {
     fn abandon(&self, scope: &str, key: &str) -> Result<(), DomainError>;
 }
 
+/// Which contacts to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactFilter {
+    /// Only contacts of this customer (`NotFound` when the caller may not see it).
+    pub customer_id: Option<String>,
+    /// Part of the name, case-insensitive.
+    pub q: Option<String>,
+    /// This normalised (lower-case) email.
+    pub email: Option<String>,
+    /// This phone in E.164.
+    pub phone: Option<String>,
+}
+
 /// Contacts, always reached through their customer's visibility.
 pub trait ContactStore: Send + Sync {
     /// Adds a contact; the first one, or one with `primary`, becomes the primary contact.
@@ -320,11 +333,11 @@ pub trait ContactStore: Send + Sync {
         customer_id: &str,
         contact_id: &str,
     ) -> Result<crate::customers::Contact, DomainError>;
-    /// Contacts of visible customers (of one customer when given), in id order.
+    /// Live contacts of visible customers matching `filter`, in id order.
     fn list_contacts(
         &self,
         actor: &Actor,
-        customer_id: Option<&str>,
+        filter: &ContactFilter,
         page: &PageRequest,
     ) -> Result<Page<crate::customers::Contact>, DomainError>;
     /// Replaces a contact's fields; `primary: Some(true)` makes it the primary contact.

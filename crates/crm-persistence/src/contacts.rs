@@ -6,12 +6,17 @@ use crm_domain::contact_points::Phone;
 use crm_domain::customers::{Contact, ContactFields};
 use crm_domain::identity::{Email, Visibility};
 use crm_domain::page::{Page, PageRequest};
-use crm_domain::ports::{Actor, ContactStore};
+use crm_domain::ports::{Actor, ContactFilter, ContactStore};
+use crm_domain::Backend;
 use crm_domain::{DomainError, FieldError};
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
 
 use crate::convert::{corrupt, new_id, stored, utc};
-use crate::customers::{find_duplicate, load_visible, record};
+use crate::customers::{
+    find_duplicate, fts_phrase, like_pattern, load_visible, lower, record, TRIGRAM,
+};
 use crate::errors::TxError;
 use crate::schema::{contact_phones, contacts, customers};
 use crate::{Database, DbConnection};
@@ -268,11 +273,12 @@ impl ContactStore for Database {
     fn list_contacts(
         &self,
         actor: &Actor,
-        customer_id: Option<&str>,
+        filter: &ContactFilter,
         page: &PageRequest,
     ) -> Result<Page<Contact>, DomainError> {
+        let backend = self.backend();
         self.read(|conn| {
-            if let Some(customer_id) = customer_id {
+            if let Some(customer_id) = &filter.customer_id {
                 load_visible(conn, &actor.visibility, customer_id)?;
             }
             let mut query = contacts::table
@@ -290,8 +296,39 @@ impl ContactStore for Database {
                         .or(customers::owner_id.is_null()),
                 );
             }
-            if let Some(customer_id) = customer_id {
+            if let Some(customer_id) = &filter.customer_id {
                 query = query.filter(contacts::customer_id.eq(customer_id));
+            }
+            if let Some(email) = &filter.email {
+                query = query.filter(contacts::email_normalized.eq(email));
+            }
+            if let Some(phone) = &filter.phone {
+                let with_phone = contact_phones::table
+                    .filter(contact_phones::phone_normalized.eq(phone))
+                    .select(contact_phones::contact_id);
+                query = query.filter(contacts::id.eq_any(with_phone));
+            }
+            if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+                let needle = q.to_lowercase();
+                if needle.chars().count() >= TRIGRAM {
+                    query = query.filter(match backend {
+                        Backend::Sqlite => sql::<Bool>(
+                            "contacts.search_key IN \
+                             (SELECT rowid FROM contact_search WHERE contact_search MATCH ",
+                        )
+                        .bind::<Text, _>(fts_phrase(&needle))
+                        .sql(")"),
+                        Backend::Postgres => sql::<Bool>("lower(contacts.name) LIKE ")
+                            .bind::<Text, _>(like_pattern(&needle))
+                            .sql(""),
+                    });
+                } else {
+                    query = query.filter(
+                        lower(contacts::name)
+                            .like(like_pattern(&needle))
+                            .escape('\\'),
+                    );
+                }
             }
             if let Some(after) = &page.after {
                 query = query.filter(contacts::id.gt(after));

@@ -161,7 +161,7 @@ diesel::define_sql_function! {
 }
 
 /// `%text%` for LIKE, with `%`, `_` and the escape character itself escaped by `\`.
-fn like_pattern(text: &str) -> String {
+pub(crate) fn like_pattern(text: &str) -> String {
     let escaped = text
         .replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -170,10 +170,10 @@ fn like_pattern(text: &str) -> String {
 }
 
 /// The shortest search text the trigram indexes serve; shorter text is matched by a scan.
-const TRIGRAM: usize = 3;
+pub(crate) const TRIGRAM: usize = 3;
 
 /// `text` as an FTS5 phrase: quoted, inner quotes doubled.
-fn fts_phrase(text: &str) -> String {
+pub(crate) fn fts_phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 

@@ -195,7 +195,7 @@ impl TestDatabase {
     /// phone `+86138<n as 8 digits>`, email `c<n>@example.com`, status, kind, lead source
     /// (`source <n % 12>`), tag (`t<n % 20>`) and score varied by `n`, and a next follow-up on
     /// two customers in three. Every tenth customer (n = 1, 11, …) gets a primary contact named
-    /// `Contact <n>`.
+    /// `Contact <n>` with phone `+86139<n as 8 digits>` and email `contact<n>@example.com`.
     ///
     /// # Panics
     /// When the insert fails.
@@ -214,8 +214,8 @@ impl TestDatabase {
         let columns = "id, kind, name, phone, phone_normalized, email, email_normalized, status, \
                        lead_source, tags, owner_id, score, next_follow_up_at, created_by, \
                        created_at, updated_at, version";
-        let contact_columns = "id, customer_id, name, phones, phones_normalized, is_primary, \
-                               created_at, updated_at, version";
+        let contact_columns = "id, customer_id, name, phones, phones_normalized, email, \
+                               email_normalized, is_primary, created_at, updated_at, version";
         let mut conn = self.connection();
         let sql = match &*conn {
             DbConnection::Sqlite(_) => format!(
@@ -234,9 +234,13 @@ impl TestDatabase {
                  WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 10 FROM g WHERE n + 10 <= {count})
                  INSERT INTO contacts ({contact_columns})
                  SELECT printf('%08x-0000-7000-9000-000000000000', n),
-                   printf('%08x-0000-7000-8000-000000000000', n), 'Contact ' || n, '[]', '[]', 1,
+                   printf('%08x-0000-7000-8000-000000000000', n), 'Contact ' || n,
+                   '[\"139' || printf('%08d', n) || '\"]', '[\"+86139' || printf('%08d', n) || '\"]',
+                   'contact' || n || '@example.com', 'contact' || n || '@example.com', 1,
                    '2026-01-01 00:00:00', '2026-01-01 00:00:00', 1
-                 FROM g"
+                 FROM g;
+                 INSERT INTO contact_phones (contact_id, phone_normalized)
+                 SELECT id, json_extract(phones_normalized, '$[0]') FROM contacts"
             ),
             DbConnection::Pg(_) => format!(
                 "INSERT INTO customers ({columns})
@@ -253,8 +257,12 @@ impl TestDatabase {
                  INSERT INTO contacts ({contact_columns})
                  SELECT lpad(to_hex(n), 8, '0') || '-0000-7000-9000-000000000000',
                    lpad(to_hex(n), 8, '0') || '-0000-7000-8000-000000000000', 'Contact ' || n,
-                   '[]', '[]', true, timestamp '2026-01-01', timestamp '2026-01-01', 1
+                   '[\"139' || lpad(n::text, 8, '0') || '\"]', '[\"+86139' || lpad(n::text, 8, '0') || '\"]',
+                   'contact' || n || '@example.com', 'contact' || n || '@example.com', true,
+                   timestamp '2026-01-01', timestamp '2026-01-01', 1
                  FROM generate_series(1, {count}, 10) AS g(n);
+                 INSERT INTO contact_phones (contact_id, phone_normalized)
+                 SELECT id, phones_normalized::jsonb ->> 0 FROM contacts;
                  ANALYZE"
             ),
         };

@@ -4,7 +4,7 @@ use crm_domain::contact_points::{Phone, PhoneRegion};
 use crm_domain::customers::{ContactFields, CustomerFields, CustomerKind, LifecycleStatus};
 use crm_domain::identity::{Email, NewUser, Role, Visibility};
 use crm_domain::page::PageRequest;
-use crm_domain::ports::{Actor, ContactStore, CustomerStore, UserStore};
+use crm_domain::ports::{Actor, ContactFilter, ContactStore, CustomerStore, UserStore};
 use crm_domain::DomainError;
 use crm_persistence::backend_tests;
 use crm_persistence::test_support::TestDatabase;
@@ -141,7 +141,7 @@ fn contacts_follow_their_customers_visibility(db: &TestDatabase) {
         store
             .list_contacts(
                 &b,
-                None,
+                &ContactFilter::default(),
                 &PageRequest {
                     limit: 10,
                     after: None
@@ -154,7 +154,7 @@ fn contacts_follow_their_customers_visibility(db: &TestDatabase) {
         store
             .list_contacts(
                 &a,
-                None,
+                &ContactFilter::default(),
                 &PageRequest {
                     limit: 10,
                     after: None
@@ -270,7 +270,92 @@ fn contact_points_find_duplicates(db: &TestDatabase) {
     assert_eq!(third.fields.name, "Third");
 }
 
+/// The flat list filters by name part, email and phone, on visible customers only.
+fn the_flat_list_filters(db: &TestDatabase) {
+    let store = db.database();
+    let (a, b, acme) = setup(db);
+    let mut li = contact("Li Na");
+    li.email =
+        Some(ok(Email::parse("Li.Na@Acme.example", "/email")
+            .map_err(|e| DomainError::Validation(vec![e]))));
+    let li = ok(store.create_contact(&a, &acme, li, false, false));
+    let mut wang = contact("Wang Lina");
+    wang.phones = vec![ok(Phone::parse(
+        "13900001111",
+        PhoneRegion::default(),
+        "/p",
+    )
+    .map_err(|e| DomainError::Validation(vec![e])))];
+    wang.email = None;
+    let wang = ok(store.create_contact(&a, &acme, wang, false, false));
+    let names = |actor: &Actor, filter: ContactFilter| -> Vec<String> {
+        ok(store.list_contacts(
+            actor,
+            &filter,
+            &PageRequest {
+                limit: 10,
+                after: None,
+            },
+        ))
+        .items
+        .into_iter()
+        .map(|c| c.fields.name)
+        .collect()
+    };
+    let q = |text: &str| ContactFilter {
+        q: Some(text.into()),
+        ..ContactFilter::default()
+    };
+    assert_eq!(names(&a, q("LINA")), ["Wang Lina"], "trigram search");
+    assert_eq!(
+        names(&a, q("na")),
+        ["Li Na", "Wang Lina"],
+        "short text scans"
+    );
+    assert_eq!(names(&a, q("li n")), ["Li Na"]);
+    assert_eq!(names(&b, q("lina")), Vec::<String>::new(), "b sees none");
+    let by_email = ContactFilter {
+        email: Some("li.na@acme.example".into()),
+        ..ContactFilter::default()
+    };
+    assert_eq!(names(&a, by_email), ["Li Na"]);
+    let by_phone = ContactFilter {
+        phone: Some("+8613900001111".into()),
+        ..ContactFilter::default()
+    };
+    assert_eq!(names(&a, by_phone.clone()), ["Wang Lina"]);
+    let mut renumbered = contact("Wang Lina");
+    renumbered.email = None;
+    ok(store.update_contact(&a, &acme, &wang.id, renumbered, None, None));
+    assert_eq!(
+        names(&a, by_phone),
+        Vec::<String>::new(),
+        "the old number is gone"
+    );
+    let of_customer = ContactFilter {
+        customer_id: Some(acme.clone()),
+        q: Some("li na".into()),
+        ..ContactFilter::default()
+    };
+    assert_eq!(names(&a, of_customer.clone()), ["Li Na"]);
+    assert_eq!(
+        store
+            .list_contacts(
+                &b,
+                &of_customer,
+                &PageRequest {
+                    limit: 10,
+                    after: None
+                }
+            )
+            .err(),
+        Some(DomainError::NotFound { entity: "customer" })
+    );
+    assert_eq!(li.fields.name, "Li Na");
+}
+
 backend_tests!(
+    the_flat_list_filters,
     exactly_one_primary_contact,
     contacts_follow_their_customers_visibility,
     contact_points_find_duplicates

@@ -291,4 +291,13 @@ pub(crate) struct ContactQuery {
     /// Only contacts of this customer.
     #[param(value_type = Option<String>, format = "uuid")]
     pub customer_id: Option<uuid::Uuid>,
+    /// Part of the name, case-insensitive.
+    #[param(max_length = 200, pattern = r"^[^\u0000]*$")]
+    pub q: Option<String>,
+    /// Only contacts with this email (matched lower-cased).
+    #[param(max_length = 254, pattern = r"^[^\u0000]*$")]
+    pub email: Option<String>,
+    /// Only contacts with this phone, in any common format (matched in E.164).
+    #[param(max_length = 40, pattern = r"^[^\u0000]*$")]
+    pub phone: Option<String>,
 }

@@ -2,13 +2,15 @@
 //! see answers 404 for its contacts too.
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use crm_domain::contact_points::Phone;
+use crm_domain::ports::ContactFilter;
 
 use super::dto::{ContactBody, ContactDto, ContactList, ContactQuery};
 use crate::auth::actor::actor;
 use crate::auth::Caller;
 use crate::blocking::blocking;
 use crate::extract::ApiJson;
-use crate::pagination::{cursor, PageQuery};
+use crate::pagination::{cursor, invalid_query, PageQuery};
 use crate::responses::{created, if_match, ok_with_etag};
 use crate::{ApiError, ApiState, Problem};
 
@@ -82,10 +84,15 @@ pub(crate) async fn list_customer_contacts(
     id: web::Path<uuid::Uuid>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    list(&state, &caller, Some(id.to_string()), query.page()?).await
+    let filter = ContactFilter {
+        customer_id: Some(id.to_string()),
+        ..ContactFilter::default()
+    };
+    list(&state, &caller, filter, query.page()?).await
 }
 
-/// Contacts of every customer you may see, in creation order.
+/// Contacts of every customer you may see, in creation order; filtered by customer, part of the
+/// name, email or phone.
 #[utoipa::path(
     tag = "contacts",
     operation_id = "list_contacts",
@@ -111,24 +118,46 @@ pub(crate) async fn list_contacts(
         cursor: query.cursor,
     }
     .page()?;
-    list(
-        &state,
-        &caller,
-        query.customer_id.map(|id| id.to_string()),
-        page,
-    )
-    .await
+    for (name, value, max) in [
+        ("q", &query.q, 200),
+        ("email", &query.email, 254),
+        ("phone", &query.phone, 40),
+    ] {
+        if value
+            .as_ref()
+            .is_some_and(|v| v.chars().count() > max || v.contains('\0'))
+        {
+            return Err(invalid_query(
+                name,
+                "invalid",
+                format!("at most {max} characters, without NUL"),
+            ));
+        }
+    }
+    // A filter value no contact can have (an impossible number) matches nothing.
+    let email = query.email.as_deref().map(|e| e.trim().to_lowercase());
+    let phone = query.phone.as_deref().map(|raw| {
+        Phone::parse(raw, state.config.default_phone_region, "/query/phone")
+            .map_or_else(|_| raw.to_string(), |p| p.normalized)
+    });
+    let filter = ContactFilter {
+        customer_id: query.customer_id.map(|id| id.to_string()),
+        q: query.q,
+        email,
+        phone,
+    };
+    list(&state, &caller, filter, page).await
 }
 
 async fn list(
     state: &ApiState,
     caller: &Caller,
-    customer_id: Option<String>,
+    filter: ContactFilter,
     page: crm_domain::page::PageRequest,
 ) -> Result<HttpResponse, ApiError> {
     let actor = actor(state, &caller.0).await?;
     let store = state.stores.contacts.clone();
-    let page = blocking(move || store.list_contacts(&actor, customer_id.as_deref(), &page)).await?;
+    let page = blocking(move || store.list_contacts(&actor, &filter, &page)).await?;
     Ok(HttpResponse::Ok().json(ContactList {
         items: page.items.into_iter().map(ContactDto::from).collect(),
         next_cursor: cursor(page.next_after),
