@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use crm_domain::identity::{Role, Scope};
-use crm_domain::ports::{ApiKeyStore, NewApiKey, TeamStore};
+use crm_domain::ports::{ApiKeyStore, CustomFieldStore, NewApiKey, TeamStore};
 use crm_domain::secrets::{new_api_key, token_digest};
 use crm_persistence::test_support::TestDatabase;
 use crm_tests::{api_state, backend_tests, login, request, seed_user, send};
@@ -339,6 +339,50 @@ fn rows() -> Vec<Row> {
             Some(json!({"label": "Website {n}"})),
             [200, 403, 403, 403, 403, 401],
         ),
+        (
+            "list_custom_fields",
+            "GET",
+            "/api/v1/custom-fields?entity=contact",
+            None,
+            [200, 200, 200, 403, 200, 401],
+        ),
+        (
+            "get_custom_field_schema",
+            "GET",
+            "/api/v1/custom-fields/schema/customer",
+            None,
+            [200, 200, 200, 403, 200, 401],
+        ),
+        (
+            "create_custom_field",
+            "POST",
+            "/api/v1/custom-fields",
+            Some(
+                json!({"entity": "customer", "key": "field_{n}", "label": "Field {n}", "type": "text"}),
+            ),
+            [201, 403, 403, 403, 403, 401],
+        ),
+        (
+            "get_custom_field",
+            "GET",
+            "/api/v1/custom-fields/{field}",
+            None,
+            [200, 200, 200, 403, 200, 401],
+        ),
+        (
+            "update_custom_field",
+            "PATCH",
+            "/api/v1/custom-fields/{field}",
+            Some(json!({"label": "Renamed {n}"})),
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "delete_custom_field",
+            "DELETE",
+            "/api/v1/custom-fields/{field}",
+            None,
+            [204, 403, 403, 403, 403, 401],
+        ),
     ]
 }
 
@@ -376,6 +420,7 @@ fn seed_customer(db: &TestDatabase, name: &str, owner: Option<String>) -> String
         classification: None,
         lead_source: None,
         tags: Vec::new(),
+        custom_fields: Default::default(),
     };
     let actor = Actor {
         id: "seed".into(),
@@ -469,11 +514,28 @@ async fn every_caller_gets_exactly_its_rights(db: TestDatabase) {
                 })
                 .map(|k| k.id)
                 .unwrap_or_else(|e| panic!("{e}"));
+            let field = db
+                .database()
+                .create_field(crm_domain::custom_fields::FieldDraft {
+                    entity: crm_domain::custom_fields::FieldEntity::Contact,
+                    key: format!("fixture_{n}"),
+                    label: "Fixture".into(),
+                    help_text: None,
+                    field_type: crm_domain::custom_fields::FieldType::Text,
+                    required: false,
+                    default: None,
+                    position: 0,
+                    rules: Default::default(),
+                    unique: false,
+                })
+                .map(|f| f.id)
+                .unwrap_or_else(|e| panic!("{e}"));
             let ids = [
                 ("user", user.as_str()),
                 ("team", team.as_str()),
                 ("key", key.as_str()),
                 ("manager", manager.as_str()),
+                ("field", field.as_str()),
             ];
             let uri = fill(path, n, &ids);
             let body = body

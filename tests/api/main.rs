@@ -3,6 +3,7 @@
 mod access_matrix;
 mod auth;
 mod contacts;
+mod custom_fields;
 mod customers;
 mod errors;
 mod idempotency;

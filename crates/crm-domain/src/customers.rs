@@ -105,6 +105,8 @@ pub struct CustomerFields {
     pub lead_source: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
+    /// Custom field values by key, canonical (see [`crate::custom_fields`]).
+    pub custom_fields: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// A customer as stored.
@@ -167,9 +169,10 @@ impl CustomerFields {
         ]
     }
 
-    /// The fields that differ from `before`, with old and new values.
+    /// The fields that differ from `before`, with old and new values; custom fields as
+    /// `custom_fields.<key>`.
     pub fn changes_from(&self, before: &CustomerFields) -> Vec<FieldChange> {
-        before
+        let mut changes: Vec<FieldChange> = before
             .audit_values()
             .into_iter()
             .zip(self.audit_values())
@@ -179,12 +182,15 @@ impl CustomerFields {
                 old,
                 new,
             })
-            .collect()
+            .collect();
+        changes.extend(custom_changes(&before.custom_fields, &self.custom_fields));
+        changes
     }
 
     /// Every field with a value, as changes from nothing: the history entry of a new customer.
     pub fn as_created(&self) -> Vec<FieldChange> {
-        self.audit_values()
+        let mut changes: Vec<FieldChange> = self
+            .audit_values()
             .into_iter()
             .filter(|(_, v)| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
             .map(|(field, new)| FieldChange {
@@ -192,8 +198,29 @@ impl CustomerFields {
                 old: serde_json::Value::Null,
                 new,
             })
-            .collect()
+            .collect();
+        changes.extend(custom_changes(&Default::default(), &self.custom_fields));
+        changes
     }
+}
+
+/// The custom field values that differ, as `custom_fields.<key>` changes in key order.
+pub fn custom_changes(
+    before: &std::collections::BTreeMap<String, serde_json::Value>,
+    after: &std::collections::BTreeMap<String, serde_json::Value>,
+) -> Vec<FieldChange> {
+    let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    keys.into_iter()
+        .filter_map(|key| {
+            let old = before.get(key).cloned().unwrap_or(serde_json::Value::Null);
+            let new = after.get(key).cloned().unwrap_or(serde_json::Value::Null);
+            (old != new).then(|| FieldChange {
+                field: format!("custom_fields.{key}"),
+                old,
+                new,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -218,6 +245,7 @@ mod tests {
             classification: None,
             lead_source: None,
             tags: vec![],
+            custom_fields: Default::default(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! implements the store traits and the HTTP crate calls them.
 
 pub mod contact_points;
+pub mod custom_fields;
 pub mod customers;
 pub mod error;
 pub mod identity;

@@ -380,3 +380,33 @@ pub trait LeadSourceStore: Send + Sync {
         expected_version: Option<i64>,
     ) -> Result<crate::lead_sources::LeadSource, DomainError>;
 }
+
+/// Custom field definitions.
+pub trait CustomFieldStore: Send + Sync {
+    /// The definitions of `entity` (archived ones when asked), by position then key.
+    fn field_definitions(
+        &self,
+        entity: crate::custom_fields::FieldEntity,
+        include_archived: bool,
+    ) -> Result<Vec<crate::custom_fields::FieldDefinition>, DomainError>;
+    /// One definition.
+    fn field_definition(
+        &self,
+        id: &str,
+    ) -> Result<crate::custom_fields::FieldDefinition, DomainError>;
+    /// Adds a definition; `Conflict` (`custom_field_exists`) when the entity has the key.
+    fn create_field(
+        &self,
+        draft: crate::custom_fields::FieldDraft,
+    ) -> Result<crate::custom_fields::FieldDefinition, DomainError>;
+    /// Replaces a definition (its entity and key never change) and sets its archived flag.
+    /// `Conflict` (`values_violate_change`) with the count when stored values would not satisfy
+    /// the new type or rules.
+    fn update_field(
+        &self,
+        id: &str,
+        draft: crate::custom_fields::FieldDraft,
+        archived: bool,
+        expected_version: Option<i64>,
+    ) -> Result<crate::custom_fields::FieldDefinition, DomainError>;
+}

@@ -9,8 +9,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{scope, AppExt};
 
 use crate::{
-    api_keys, auth, contacts, customers, docs, extract, fallback, idempotency, lead_sources,
-    observe, system, teams, users, ApiState,
+    api_keys, auth, contacts, custom_fields, customers, docs, extract, fallback, idempotency,
+    lead_sources, observe, system, teams, users, ApiState,
 };
 
 /// Registers every API route. This list is the one source of both the served routes and the
@@ -58,7 +58,13 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
                 .service(contacts::routes::delete_contact)
                 .service(lead_sources::routes::list_lead_sources)
                 .service(lead_sources::routes::create_lead_source)
-                .service(lead_sources::routes::update_lead_source),
+                .service(lead_sources::routes::update_lead_source)
+                .service(custom_fields::routes::list_custom_fields)
+                .service(custom_fields::routes::create_custom_field)
+                .service(custom_fields::routes::get_custom_field_schema)
+                .service(custom_fields::routes::get_custom_field)
+                .service(custom_fields::routes::update_custom_field)
+                .service(custom_fields::routes::delete_custom_field),
         );
 }
 

@@ -27,13 +27,14 @@ pub(crate) const REPLAYED: HeaderName = HeaderName::from_static("idempotent-repl
 pub(crate) const KEY_MAX: usize = 255;
 
 /// The operations that create a record and so accept `Idempotency-Key`.
-pub(crate) const CREATING_OPERATIONS: [&str; 6] = [
+pub(crate) const CREATING_OPERATIONS: [&str; 7] = [
     "create_user",
     "create_team",
     "create_api_key",
     "create_customer",
     "create_contact",
     "create_lead_source",
+    "create_custom_field",
 ];
 
 /// Response headers stored and replayed.

@@ -10,6 +10,8 @@ mod auth;
 mod blocking;
 mod config;
 mod contacts;
+mod custom_fields;
+mod custom_values;
 mod customers;
 mod docs;
 pub mod etag;

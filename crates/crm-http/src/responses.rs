@@ -72,3 +72,55 @@ pub(crate) fn non_null<T>(
         None => None,
     }
 }
+
+/// A JSON number that is a whole number (`5` or `5.0`, as JSON Schema's `integer` allows) and
+/// fits `T`.
+fn whole_number<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+where
+    T: TryFrom<i64>,
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error;
+    let n = <serde_json::Number as serde::Deserialize>::deserialize(deserializer)?;
+    let whole = n.as_i64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| f as i64)
+    });
+    whole
+        .and_then(|w| T::try_from(w).ok())
+        .ok_or_else(|| D::Error::custom(format!("expected a whole number in range, got {n}")))
+}
+
+/// [`whole_number`] for a member that may be absent.
+pub(crate) fn optional_whole<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: TryFrom<i64>,
+    D: serde::Deserializer<'de>,
+{
+    whole_number(deserializer).map(Some)
+}
+
+/// [`whole_number`] for a required member, or one with a `#[serde(default)]`.
+pub(crate) fn whole<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+where
+    T: TryFrom<i64>,
+    D: serde::Deserializer<'de>,
+{
+    whole_number(deserializer)
+}
+
+/// [`whole_number`] for a merge-patch member: absent, `null` or a whole number.
+pub(crate) fn nullable_whole<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: TryFrom<i64>,
+    D: serde::Deserializer<'de>,
+{
+    let value = <Option<serde_json::Number> as serde::Deserialize>::deserialize(deserializer)?;
+    match value {
+        None => Ok(Some(None)),
+        Some(n) => whole_number(serde_json::Value::Number(n))
+            .map(|w| Some(Some(w)))
+            .map_err(serde::de::Error::custom),
+    }
+}

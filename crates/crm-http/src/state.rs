@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use crm_domain::ports::{
-    ApiKeyStore, ContactStore, CustomerStore, IdempotencyStore, LeadSourceStore, SessionStore,
-    TeamStore, UserStore,
+    ApiKeyStore, ContactStore, CustomFieldStore, CustomerStore, IdempotencyStore, LeadSourceStore,
+    SessionStore, TeamStore, UserStore,
 };
 use crm_domain::SystemStore;
 
@@ -34,6 +34,8 @@ pub struct Stores {
     pub contacts: Arc<dyn ContactStore>,
     /// Lead sources.
     pub lead_sources: Arc<dyn LeadSourceStore>,
+    /// Custom field definitions.
+    pub custom_fields: Arc<dyn CustomFieldStore>,
     /// Stored answers to creating requests.
     pub idempotency: Arc<dyn IdempotencyStore>,
 }

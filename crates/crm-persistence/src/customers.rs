@@ -2,6 +2,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use crm_domain::contact_points::Phone;
+use crm_domain::custom_fields::FieldEntity;
 use crm_domain::customers::{
     Customer, CustomerFields, CustomerKind, CustomerSort, CustomerSortKey, FieldChange,
     LifecycleStatus, SortPosition, SortValue,
@@ -17,6 +18,7 @@ use diesel::sql_types::{Bool, Nullable, Text};
 use serde_json::{json, Value};
 
 use crate::convert::{corrupt, new_id, stored, utc};
+use crate::custom_fields::{definitions_of, keep_archived, live_keys, write_values};
 use crate::errors::TxError;
 use crate::schema::{contact_phones, contacts, customer_events, customers, users};
 use crate::{Database, DbConnection};
@@ -51,6 +53,7 @@ struct CustomerRow {
     updated_at: NaiveDateTime,
     deleted_at: Option<NaiveDateTime>,
     version: i64,
+    custom_fields: String,
 }
 
 impl CustomerRow {
@@ -90,6 +93,8 @@ impl CustomerRow {
                 lead_source: self.lead_source,
                 tags: serde_json::from_str(&self.tags)
                     .map_err(|_| corrupt("customers.tags", &self.tags))?,
+                custom_fields: serde_json::from_str(&self.custom_fields)
+                    .map_err(|_| corrupt("customers.custom_fields", &self.custom_fields))?,
             },
             id: self.id,
             owner_id: self.owner_id,
@@ -126,6 +131,7 @@ struct CustomerWrite<'a> {
     classification: Option<&'a str>,
     lead_source: Option<&'a str>,
     tags: String,
+    custom_fields: String,
 }
 
 impl<'a> CustomerWrite<'a> {
@@ -149,6 +155,8 @@ impl<'a> CustomerWrite<'a> {
             classification: f.classification.as_deref(),
             lead_source: f.lead_source.as_deref(),
             tags: serde_json::to_string(&f.tags).map_err(DomainError::internal)?,
+            custom_fields: serde_json::to_string(&f.custom_fields)
+                .map_err(DomainError::internal)?,
         })
     }
 }
@@ -275,7 +283,13 @@ pub(crate) fn load_visible(
     if !visibility.allows(row.owner_id.as_deref()) {
         return Err(CUSTOMER.into());
     }
-    Ok(row.into_domain()?)
+    let mut customer = row.into_domain()?;
+    let live = live_keys(conn, FieldEntity::Customer)?;
+    customer
+        .fields
+        .custom_fields
+        .retain(|k, _| live.contains(k));
+    Ok(customer)
 }
 
 /// `Duplicate` when a live customer other than `except` has one of `phones` or `email`
@@ -615,6 +629,8 @@ impl CustomerStore for Database {
                     customers::version.eq(1_i64),
                 ))
                 .execute(conn)?;
+            let definitions = definitions_of(conn, FieldEntity::Customer)?;
+            write_values(conn, &definitions, &id, &fields.custom_fields)?;
             let mut changes = fields.as_created();
             if owner_id.is_some() {
                 changes.extend(owner_change(&None, &owner_id));
@@ -679,10 +695,18 @@ impl CustomerStore for Database {
                 .load(conn)?;
                 rows.extend(more);
             }
+            let live = live_keys(conn, FieldEntity::Customer)?;
             let rows = rows
                 .into_iter()
-                .map(CustomerRow::into_domain)
-                .collect::<Result<Vec<_>, _>>()?;
+                .map(|row| {
+                    let mut customer = row.into_domain()?;
+                    customer
+                        .fields
+                        .custom_fields
+                        .retain(|k, _| live.contains(k));
+                    Ok(customer)
+                })
+                .collect::<Result<Vec<_>, DomainError>>()?;
             Ok(Page::from_rows(rows, page.limit, |c| {
                 sort.encode_position(c)
             }))
@@ -697,7 +721,6 @@ impl CustomerStore for Database {
         expected_version: Option<i64>,
     ) -> Result<Customer, DomainError> {
         let now = stored(Utc::now());
-        let write = CustomerWrite::of(&fields)?;
         self.write(|conn| {
             let current = load_visible(conn, &actor.visibility, id)?;
             if expected_version.is_some_and(|v| v != current.version) {
@@ -721,6 +744,15 @@ impl CustomerStore for Database {
                     return Err(duplicate.into());
                 }
             }
+            // Values of archived fields are not shown but kept.
+            let stored_raw: String = customers::table
+                .find(id)
+                .select(customers::custom_fields)
+                .first(conn)?;
+            let mut fields = fields.clone();
+            let definitions = definitions_of(conn, FieldEntity::Customer)?;
+            keep_archived(&definitions, &stored_raw, &mut fields.custom_fields)?;
+            let write = CustomerWrite::of(&fields)?;
             diesel::update(customers::table.find(id))
                 .set((
                     &write,
@@ -728,6 +760,7 @@ impl CustomerStore for Database {
                     customers::version.eq(current.version + 1),
                 ))
                 .execute(conn)?;
+            write_values(conn, &definitions, id, &fields.custom_fields)?;
             record(conn, id, "updated", actor, now, &changes)?;
             load_visible(conn, &Visibility::All, id)
         })

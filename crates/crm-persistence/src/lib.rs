@@ -6,6 +6,7 @@ mod api_keys;
 mod connection;
 mod contacts;
 mod convert;
+mod custom_fields;
 mod customers;
 mod database;
 mod errors;

@@ -118,6 +118,7 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         version -> BigInt,
+        custom_fields -> Text,
     }
 }
 
@@ -167,6 +168,7 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         version -> BigInt,
+        custom_fields -> Text,
     }
 }
 
@@ -197,3 +199,47 @@ diesel::table! {
         version -> BigInt,
     }
 }
+
+diesel::table! {
+    /// Custom field definitions.
+    custom_fields (id) {
+        id -> Text,
+        entity -> Text,
+        key -> Text,
+        label -> Text,
+        help_text -> Nullable<Text>,
+        field_type -> Text,
+        required -> Bool,
+        default_value -> Nullable<Text>,
+        position -> BigInt,
+        rules -> Text,
+        is_unique -> Bool,
+        archived -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// One row per index key of a record's custom field value.
+    custom_field_values (field_id, record_id) {
+        field_id -> Text,
+        record_id -> Text,
+        value_number -> Nullable<BigInt>,
+        value_text -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The values of unique custom fields, one owner each.
+    custom_field_unique (field_id, value_key) {
+        field_id -> Text,
+        value_key -> Text,
+        record_id -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(custom_field_values, customers);
+diesel::allow_tables_to_appear_in_same_query!(custom_field_values, contacts);
+diesel::allow_tables_to_appear_in_same_query!(custom_field_values, custom_fields);

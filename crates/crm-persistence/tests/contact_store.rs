@@ -68,6 +68,7 @@ fn setup(db: &TestDatabase) -> (Actor, Actor, String) {
         classification: None,
         lead_source: None,
         tags: vec![],
+        custom_fields: Default::default(),
     };
     let customer = ok(store.create_customer(&a, fields, Some(ids[0].clone()), false));
     (a, b, customer.id)
@@ -195,6 +196,7 @@ fn customer(name: &str, phone: Option<&str>, email: Option<&str>) -> CustomerFie
         classification: None,
         lead_source: None,
         tags: vec![],
+        custom_fields: Default::default(),
     }
 }
 

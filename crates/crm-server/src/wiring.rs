@@ -16,6 +16,7 @@ pub fn stores(database: Arc<Database>) -> Stores {
         customers: database.clone(),
         contacts: database.clone(),
         lead_sources: database.clone(),
+        custom_fields: database.clone(),
         idempotency: database,
     }
 }

@@ -87,6 +87,12 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
         "restore_customer" => Rule::new(Roles(ADMIN), None),
         "list_lead_sources" => Rule::new(AnyUser, Some(Scope::CustomersRead)),
         "create_lead_source" | "update_lead_source" => Rule::new(Roles(ADMIN), None),
+        "list_custom_fields" | "get_custom_field" | "get_custom_field_schema" => {
+            Rule::new(AnyUser, Some(Scope::CustomersRead))
+        }
+        "create_custom_field" | "update_custom_field" | "delete_custom_field" => {
+            Rule::new(Roles(ADMIN), None)
+        }
         _ => return None,
     };
     Some(rule)

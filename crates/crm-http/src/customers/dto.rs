@@ -79,6 +79,7 @@ impl From<StatusDto> for LifecycleStatus {
     "classification": "A",
     "lead_source": "trade_show",
     "tags": ["key account"],
+    "custom_fields": {"budget": 250000.0, "tier": "gold"},
     "owner_id": "01936f0e-8a7c-7d4e-9a51-3c2b1f0e9d8b",
     "score": 0,
     "last_activity_at": null,
@@ -125,6 +126,10 @@ pub(crate) struct CustomerDto {
     pub lead_source: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
+    /// Values of the customer custom fields, by key; `GET /api/v1/custom-fields/schema/customer`
+    /// gives their JSON Schema.
+    #[schema(value_type = Object)]
+    pub custom_fields: std::collections::BTreeMap<String, serde_json::Value>,
     /// The owning user; `null`: in the shared pool.
     #[schema(format = "uuid")]
     pub owner_id: Option<String>,
@@ -172,6 +177,7 @@ impl From<Customer> for CustomerDto {
             created_at: c.created_at,
             updated_at: c.updated_at,
             deleted_at: c.deleted_at,
+            custom_fields: f.custom_fields,
         }
     }
 }
@@ -272,6 +278,12 @@ pub(crate) struct CustomerBody {
     /// Create only: create even when a customer with the same phone or email exists.
     #[serde(default)]
     pub allow_duplicate: bool,
+    /// Custom field values by key, checked against the definitions
+    /// (`GET /api/v1/custom-fields/schema/customer`). On change, keys given replace their
+    /// values and `null` removes one; `"custom_fields": null` removes them all.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
 /// A person's gender.
@@ -423,6 +435,13 @@ impl CustomerBody {
             limits::SHORT,
             &mut errors,
         );
+        if matches!(&self.lead_source, Some(Some(v)) if v.trim().is_empty()) {
+            errors.push(FieldError::new(
+                "/lead_source",
+                "unknown_lead_source",
+                "empty: send null to clear",
+            ));
+        }
         let lead_source = optional(self.lead_source, "/lead_source", limits::SHORT, &mut errors);
         if let Some(Some(source)) = &lead_source {
             if !lead_sources.contains(source) {
@@ -567,6 +586,8 @@ impl CustomerPatch {
                 .tags
                 .or(current.map(|c| c.tags.clone()))
                 .unwrap_or_default(),
+            // Checked and merged separately, against the field definitions.
+            custom_fields: current.map(|c| c.custom_fields.clone()).unwrap_or_default(),
         }
     }
 }
@@ -667,6 +688,7 @@ pub(crate) struct CustomerQuery {
     pub updated_before: Option<DateTime<Utc>>,
     /// The order; default: by id, which is creation order. A cursor continues only the order
     /// it was issued for.
+    #[param(inline)]
     pub sort: Option<CustomerSortDto>,
 }
 

@@ -3,6 +3,7 @@
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
+use crm_domain::custom_fields::FieldEntity;
 use crm_domain::customers::CustomerSort;
 use crm_domain::identity::{Principal, Role};
 use crm_domain::ports::{CustomerFilter, OwnershipChange};
@@ -15,6 +16,7 @@ use super::dto::{
 use crate::auth::actor::actor;
 use crate::auth::Caller;
 use crate::blocking::blocking;
+use crate::custom_values::{check_custom_fields, together};
 use crate::extract::ApiJson;
 use crate::pagination::{cursor, invalid_query, PageQuery};
 use crate::responses::{created, if_match, ok_with_etag};
@@ -50,14 +52,17 @@ pub(crate) async fn create_customer(
     };
     let allow_duplicate = body.allow_duplicate;
     let sources = active_lead_sources(&state, &body.lead_source).await?;
-    let fields = body
-        .validate(
-            true,
-            state.config.default_phone_region,
-            Utc::now().date_naive(),
-            &sources,
-        )?
-        .apply(None);
+    let given = body.custom_fields.take().flatten();
+    let patch = body.validate(
+        true,
+        state.config.default_phone_region,
+        Utc::now().date_naive(),
+        &sources,
+    );
+    let custom = check_custom_fields(&state, FieldEntity::Customer, given, None).await?;
+    let (patch, custom) = together(patch, custom)?;
+    let mut fields = patch.apply(None);
+    fields.custom_fields = custom;
     let actor = actor(&state, &caller.0).await?;
     let store = state.stores.customers.clone();
     let customer =
@@ -193,23 +198,49 @@ pub(crate) async fn update_customer(
     id: web::Path<uuid::Uuid>,
     body: ApiJson<CustomerBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let sources = active_lead_sources(&state, &body.0.lead_source).await?;
-    let patch = body.0.validate(
+    let mut body = body.0;
+    let sources = active_lead_sources(&state, &body.lead_source).await?;
+    let given = body.custom_fields.take();
+    let patch = body.validate(
         false,
         state.config.default_phone_region,
         Utc::now().date_naive(),
         &sources,
-    )?;
+    );
     let expected = if_match(&req)?;
     let actor = actor(&state, &caller.0).await?;
-    let store = state.stores.customers.clone();
     let id = id.to_string();
-    let customer = blocking(move || {
-        let current = store.customer(&actor, &id)?;
-        let fields = patch.apply(Some(&current.fields));
-        store.update_customer(&actor, &id, fields, expected.or(Some(current.version)))
-    })
+    let current = {
+        let store = state.stores.customers.clone();
+        let (actor, id) = (actor.clone(), id.clone());
+        blocking(move || store.customer(&actor, &id)).await?
+    };
+    let given = given.map(|given| {
+        // `null` for the whole object removes every value.
+        given.unwrap_or_else(|| {
+            current
+                .fields
+                .custom_fields
+                .keys()
+                .map(|k| (k.clone(), serde_json::Value::Null))
+                .collect()
+        })
+    });
+    let custom = check_custom_fields(
+        &state,
+        FieldEntity::Customer,
+        given,
+        Some(current.fields.custom_fields.clone()),
+    )
     .await?;
+    let (patch, custom) = together(patch, custom)?;
+    let mut fields = patch.apply(Some(&current.fields));
+    fields.custom_fields = custom;
+    let store = state.stores.customers.clone();
+    let version = current.version;
+    let customer =
+        blocking(move || store.update_customer(&actor, &id, fields, expected.or(Some(version))))
+            .await?;
     Ok(ok_with_etag(customer.version, &CustomerDto::from(customer)))
 }
 

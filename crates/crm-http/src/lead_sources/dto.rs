@@ -8,7 +8,7 @@ use crm_domain::{DomainError, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::responses::{non_null, nullable};
+use crate::responses::{non_null, nullable, nullable_whole, whole};
 
 /// A lead source: where customers come from.
 #[derive(Debug, Serialize, ToSchema)]
@@ -76,7 +76,7 @@ pub(crate) struct CreateLeadSource {
     )]
     pub label: String,
     /// Display order (default 0), smallest first.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole")]
     #[schema(minimum = -1000000, maximum = 1000000)]
     pub position: i64,
 }
@@ -126,7 +126,7 @@ pub(crate) struct UpdateLeadSource {
     #[schema(value_type = String, min_length = 1, max_length = 100, pattern = r"^\s*[^\s\u0000][^\u0000]*$")]
     pub label: Option<Option<String>>,
     /// New position.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable_whole")]
     #[schema(value_type = i64, minimum = -1000000, maximum = 1000000)]
     pub position: Option<Option<i64>>,
     /// `true` archives the source, `false` brings it back.

@@ -92,6 +92,12 @@ pub(crate) async fn update_lead_source(
     key: web::Path<String>,
     body: ApiJson<UpdateLeadSource>,
 ) -> Result<HttpResponse, ApiError> {
+    // A key that cannot exist names no lead source.
+    crm_domain::lead_sources::check_key(&key, "/key").map_err(|_| {
+        crm_domain::DomainError::NotFound {
+            entity: "lead source",
+        }
+    })?;
     let changes = body.0.validate()?;
     let expected = if_match(&req)?;
     let store = state.stores.lead_sources.clone();

@@ -1,0 +1,196 @@
+//! Custom field endpoints.
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use crm_domain::custom_fields::{object_schema, FieldEntity};
+
+use super::dto::{CreateField, EntityDto, FieldDto, FieldList, FieldQuery, UpdateField};
+use crate::blocking::blocking;
+use crate::extract::ApiJson;
+use crate::responses::{created, if_match, ok_with_etag};
+use crate::{ApiError, ApiState, Problem};
+
+/// Lists the custom field definitions of an entity.
+#[utoipa::path(
+    tag = "custom-fields",
+    operation_id = "list_custom_fields",
+    summary = "List custom fields",
+    params(FieldQuery),
+    responses(
+        (status = 200, description = "The definitions.", body = FieldList),
+        (status = 400, description = "An invalid or unknown query parameter.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[get("/custom-fields")]
+pub(crate) async fn list_custom_fields(
+    state: web::Data<ApiState>,
+    query: web::Query<FieldQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let entity = query
+        .entity
+        .map(FieldEntity::from)
+        .unwrap_or(FieldEntity::Customer);
+    let include_archived = query.include_archived.unwrap_or(false);
+    let store = state.stores.custom_fields.clone();
+    let definitions = blocking(move || store.field_definitions(entity, include_archived)).await?;
+    Ok(HttpResponse::Ok().json(FieldList {
+        items: definitions.into_iter().map(FieldDto::from).collect(),
+    }))
+}
+
+/// Defines a custom field.
+#[utoipa::path(
+    tag = "custom-fields",
+    operation_id = "create_custom_field",
+    summary = "Create a custom field",
+    request_body = CreateField,
+    responses(
+        (status = 201, description = "Created.", body = FieldDto,
+            headers(("Location" = String, description = "The definition's URL."),
+                ("ETag" = String, description = "The definition's version."))),
+        (status = 409, description = "The entity already has a field with this key.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 422, description = "An invalid definition: every problem listed.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[post("/custom-fields")]
+pub(crate) async fn create_custom_field(
+    state: web::Data<ApiState>,
+    body: ApiJson<CreateField>,
+) -> Result<HttpResponse, ApiError> {
+    let draft = body.0.validate(state.config.default_phone_region)?;
+    let store = state.stores.custom_fields.clone();
+    let field = blocking(move || store.create_field(draft)).await?;
+    Ok(created(
+        format!("/api/v1/custom-fields/{}", field.id),
+        field.version,
+        &FieldDto::from(field),
+    ))
+}
+
+/// Reads one custom field definition.
+#[utoipa::path(
+    tag = "custom-fields",
+    operation_id = "get_custom_field",
+    summary = "Get a custom field",
+    params(("id" = uuid::Uuid, Path, description = "The definition's id.")),
+    responses(
+        (status = 200, description = "The definition.", body = FieldDto,
+            headers(("ETag" = String, description = "The definition's version."))),
+        (status = 404, description = "No such definition.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[get("/custom-fields/{id}")]
+pub(crate) async fn get_custom_field(
+    state: web::Data<ApiState>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.stores.custom_fields.clone();
+    let field = blocking(move || store.field_definition(&id.to_string())).await?;
+    Ok(ok_with_etag(field.version, &FieldDto::from(field)))
+}
+
+/// Changes a custom field (JSON merge patch). Labels, help, positions, new options and looser
+/// rules apply at once; a new type or tighter rules are refused with 409 while stored values
+/// would break, and the problem says how many.
+#[utoipa::path(
+    tag = "custom-fields",
+    operation_id = "update_custom_field",
+    summary = "Update a custom field",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The definition's id."),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` you read; refused with 412 if the definition changed since."),
+    ),
+    request_body(content = UpdateField, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The changed definition.", body = FieldDto,
+            headers(("ETag" = String, description = "The definition's new version."))),
+        (status = 404, description = "No such definition.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "Stored values would not satisfy the change.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 412, description = "The definition changed since the `If-Match` version.", body = Problem,
+            content_type = "application/problem+json",
+            headers(("ETag" = String, description = "The definition's current version."))),
+        (status = 422, description = "An invalid definition: every problem listed.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[patch("/custom-fields/{id}")]
+pub(crate) async fn update_custom_field(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    id: web::Path<uuid::Uuid>,
+    body: ApiJson<UpdateField>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    let region = state.config.default_phone_region;
+    let store = state.stores.custom_fields.clone();
+    let patch = body.0;
+    let field = blocking(move || {
+        let id = id.to_string();
+        let current = store.field_definition(&id)?;
+        let (draft, archived) = patch.apply(&current, region)?;
+        store.update_field(&id, draft, archived, expected.or(Some(current.version)))
+    })
+    .await?;
+    Ok(ok_with_etag(field.version, &FieldDto::from(field)))
+}
+
+/// Deletes a custom field by archiving it: its values are hidden and kept, and come back when
+/// the field is restored (`PATCH` with `"archived": false`).
+#[utoipa::path(
+    tag = "custom-fields",
+    operation_id = "delete_custom_field",
+    summary = "Archive a custom field",
+    params(("id" = uuid::Uuid, Path, description = "The definition's id.")),
+    responses(
+        (status = 204, description = "Archived."),
+        (status = 404, description = "No such definition.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[delete("/custom-fields/{id}")]
+pub(crate) async fn delete_custom_field(
+    state: web::Data<ApiState>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let region = state.config.default_phone_region;
+    let store = state.stores.custom_fields.clone();
+    blocking(move || {
+        let id = id.to_string();
+        let current = store.field_definition(&id)?;
+        let (draft, _) = UpdateField::keep().apply(&current, region)?;
+        store.update_field(&id, draft, true, Some(current.version))
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The JSON Schema of an entity's `custom_fields` object under the current definitions, for
+/// rendering and validating forms. The server validates with the same definitions.
+#[utoipa::path(
+    tag = "custom-fields",
+    operation_id = "get_custom_field_schema",
+    summary = "JSON Schema of an entity's custom fields",
+    params(("entity" = EntityDto, Path, description = "The entity.")),
+    responses(
+        (status = 200, description = "A JSON Schema (draft 2020-12) of the `custom_fields` object.",
+            body = Object),
+        (status = 404, description = "No such entity.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[get("/custom-fields/schema/{entity}")]
+pub(crate) async fn get_custom_field_schema(
+    state: web::Data<ApiState>,
+    entity: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let entity = FieldEntity::parse(&entity)
+        .ok_or(crm_domain::DomainError::NotFound { entity: "entity" })?;
+    let store = state.stores.custom_fields.clone();
+    let definitions = blocking(move || store.field_definitions(entity, false)).await?;
+    Ok(HttpResponse::Ok().json(object_schema(entity, &definitions)))
+}

@@ -1,0 +1,511 @@
+//! `CustomFieldStore` on the database, and the writing of custom field values with their
+//! records: the canonical JSON in the record's `custom_fields` column, one index row per value
+//! key in `custom_field_values` (filters and sorts), and a row per unique value in
+//! `custom_field_unique` whose primary key enforces uniqueness under concurrency.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDateTime, Utc};
+use crm_domain::custom_fields::{
+    CheckedValues, FieldDefinition, FieldDraft, FieldEntity, FieldRules, FieldType, IndexKey,
+    SelectOption,
+};
+use crm_domain::ports::CustomFieldStore;
+use crm_domain::{DomainError, FieldError};
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use crate::convert::{corrupt, new_id, stored, utc};
+use crate::errors::{on_unique_violation, TxError};
+use crate::schema::{custom_field_unique, custom_field_values, custom_fields};
+use crate::{Database, DbConnection};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = custom_fields)]
+struct FieldRow {
+    id: String,
+    entity: String,
+    key: String,
+    label: String,
+    help_text: Option<String>,
+    field_type: String,
+    required: bool,
+    default_value: Option<String>,
+    position: i64,
+    rules: String,
+    is_unique: bool,
+    archived: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
+
+fn rules_json(rules: &FieldRules) -> String {
+    let options: Vec<Value> = rules
+        .options
+        .iter()
+        .map(|o| json!({"key": o.key, "label": o.label, "archived": o.archived}))
+        .collect();
+    json!({
+        "min_length": rules.min_length,
+        "max_length": rules.max_length,
+        "pattern": rules.pattern,
+        "min": rules.min,
+        "max": rules.max,
+        "decimal_places": rules.decimal_places,
+        "options": options,
+        "currency": rules.currency,
+    })
+    .to_string()
+}
+
+fn rules_of(raw: &str) -> Result<FieldRules, DomainError> {
+    let v: Value = serde_json::from_str(raw).map_err(|_| corrupt("custom_fields.rules", raw))?;
+    let u32_of = |name: &str| v.get(name).and_then(Value::as_u64).map(|n| n as u32);
+    let options = v
+        .get("options")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .map(|o| SelectOption {
+                    key: o["key"].as_str().unwrap_or_default().to_string(),
+                    label: o["label"].as_str().unwrap_or_default().to_string(),
+                    archived: o["archived"].as_bool().unwrap_or(false),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(FieldRules {
+        min_length: u32_of("min_length"),
+        max_length: u32_of("max_length"),
+        pattern: v.get("pattern").and_then(Value::as_str).map(str::to_string),
+        min: v.get("min").and_then(Value::as_i64),
+        max: v.get("max").and_then(Value::as_i64),
+        decimal_places: u32_of("decimal_places"),
+        options,
+        currency: v
+            .get("currency")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    })
+}
+
+impl FieldRow {
+    fn into_domain(self) -> Result<FieldDefinition, DomainError> {
+        let default = match &self.default_value {
+            Some(raw) => Some(
+                serde_json::from_str(raw)
+                    .map_err(|_| corrupt("custom_fields.default_value", raw))?,
+            ),
+            None => None,
+        };
+        Ok(FieldDefinition {
+            entity: FieldEntity::parse(&self.entity)
+                .ok_or_else(|| corrupt("custom_fields.entity", &self.entity))?,
+            field_type: FieldType::parse(&self.field_type)
+                .ok_or_else(|| corrupt("custom_fields.field_type", &self.field_type))?,
+            rules: rules_of(&self.rules)?,
+            id: self.id,
+            key: self.key,
+            label: self.label,
+            help_text: self.help_text,
+            required: self.required,
+            default,
+            position: self.position,
+            unique: self.is_unique,
+            archived: self.archived,
+            created_at: utc(self.created_at),
+            updated_at: utc(self.updated_at),
+            version: self.version,
+        })
+    }
+}
+
+const FIELD: DomainError = DomainError::NotFound {
+    entity: "custom field",
+};
+
+fn load(conn: &mut DbConnection, id: &str) -> Result<FieldDefinition, TxError> {
+    let row = custom_fields::table
+        .find(id)
+        .select(FieldRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(FIELD)?;
+    Ok(row.into_domain()?)
+}
+
+/// The definitions of `entity` (archived ones too), by position then key.
+pub(crate) fn definitions_of(
+    conn: &mut DbConnection,
+    entity: FieldEntity,
+) -> Result<Vec<FieldDefinition>, TxError> {
+    let rows: Vec<FieldRow> = custom_fields::table
+        .filter(custom_fields::entity.eq(entity.as_str()))
+        .order((custom_fields::position.asc(), custom_fields::key.asc()))
+        .select(FieldRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(FieldRow::into_domain)
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The keys of the live (not archived) fields of `entity`.
+pub(crate) fn live_keys(
+    conn: &mut DbConnection,
+    entity: FieldEntity,
+) -> Result<std::collections::HashSet<String>, TxError> {
+    let keys: Vec<String> = custom_fields::table
+        .filter(custom_fields::entity.eq(entity.as_str()))
+        .filter(custom_fields::archived.eq(false))
+        .select(custom_fields::key)
+        .load(conn)?;
+    Ok(keys.into_iter().collect())
+}
+
+/// Puts back into `values` the stored values (`stored_raw`, the record's JSON) of fields that
+/// are archived, or no longer defined, so a write does not drop them.
+pub(crate) fn keep_archived(
+    definitions: &[FieldDefinition],
+    stored_raw: &str,
+    values: &mut BTreeMap<String, Value>,
+) -> Result<(), TxError> {
+    let stored: BTreeMap<String, Value> =
+        serde_json::from_str(stored_raw).map_err(|_| corrupt("custom_fields", stored_raw))?;
+    for (key, value) in stored {
+        let live = definitions.iter().any(|d| d.key == key && !d.archived);
+        if !live {
+            values.insert(key, value);
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the index and unique rows of a record's values (canonical, as checked), inside the
+/// record's write transaction. A unique value another record holds is a validation error on its
+/// field.
+pub(crate) fn write_values(
+    conn: &mut DbConnection,
+    definitions: &[FieldDefinition],
+    record_id: &str,
+    values: &BTreeMap<String, Value>,
+) -> Result<(), TxError> {
+    let checked = index_of(definitions, values);
+    // Rows of archived fields stay, so restoring a field brings its filters back intact.
+    let live: Vec<&str> = definitions
+        .iter()
+        .filter(|d| !d.archived)
+        .map(|d| d.id.as_str())
+        .collect();
+    diesel::delete(
+        custom_field_values::table
+            .filter(custom_field_values::record_id.eq(record_id))
+            .filter(custom_field_values::field_id.eq_any(&live)),
+    )
+    .execute(conn)?;
+    diesel::delete(
+        custom_field_unique::table
+            .filter(custom_field_unique::record_id.eq(record_id))
+            .filter(custom_field_unique::field_id.eq_any(&live)),
+    )
+    .execute(conn)?;
+    let mut conflicts = Vec::new();
+    for (field_id, keys) in &checked.index {
+        for key in keys {
+            let (number, text) = match key {
+                IndexKey::Number(n) => (Some(*n), None),
+                IndexKey::Text(t) => (None, Some(t.as_str())),
+            };
+            diesel::insert_into(custom_field_values::table)
+                .values((
+                    custom_field_values::field_id.eq(field_id),
+                    custom_field_values::record_id.eq(record_id),
+                    custom_field_values::value_number.eq(number),
+                    custom_field_values::value_text.eq(text),
+                ))
+                .execute(conn)?;
+        }
+    }
+    // Unique values: every conflict found by reading first, so all are listed; the primary key
+    // still decides when two writers race (the loser's transaction fails as a whole).
+    let mut unique_rows = Vec::new();
+    for (field_id, keys) in &checked.index {
+        let Some(definition) = definitions.iter().find(|d| &d.id == field_id && d.unique) else {
+            continue;
+        };
+        for key in keys {
+            let value_key = match key {
+                IndexKey::Number(n) => n.to_string(),
+                IndexKey::Text(t) => t.clone(),
+            };
+            let taken: i64 = custom_field_unique::table
+                .filter(custom_field_unique::field_id.eq(field_id))
+                .filter(custom_field_unique::value_key.eq(&value_key))
+                .count()
+                .get_result(conn)?;
+            if taken > 0 {
+                conflicts.push(not_unique(&definition.key));
+            } else {
+                unique_rows.push((field_id.clone(), value_key, definition.key.clone()));
+            }
+        }
+    }
+    if !conflicts.is_empty() {
+        return Err(DomainError::Validation(conflicts).into());
+    }
+    for (field_id, value_key, key) in unique_rows {
+        diesel::insert_into(custom_field_unique::table)
+            .values((
+                custom_field_unique::field_id.eq(&field_id),
+                custom_field_unique::value_key.eq(&value_key),
+                custom_field_unique::record_id.eq(record_id),
+            ))
+            .execute(conn)
+            .map_err(|e| match e {
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                ) => TxError::Domain(DomainError::Validation(vec![not_unique(&key)])),
+                other => other.into(),
+            })?;
+    }
+    Ok(())
+}
+
+fn not_unique(key: &str) -> FieldError {
+    FieldError::new(
+        format!("/custom_fields/{key}"),
+        "not_unique",
+        "another record has this value",
+    )
+}
+
+fn insert_row(
+    conn: &mut DbConnection,
+    id: &str,
+    draft: &FieldDraft,
+    now: NaiveDateTime,
+) -> Result<(), TxError> {
+    diesel::insert_into(custom_fields::table)
+        .values((
+            custom_fields::id.eq(id),
+            custom_fields::entity.eq(draft.entity.as_str()),
+            custom_fields::key.eq(&draft.key),
+            custom_fields::label.eq(draft.label.trim()),
+            custom_fields::help_text.eq(&draft.help_text),
+            custom_fields::field_type.eq(draft.field_type.as_str()),
+            custom_fields::required.eq(draft.required),
+            custom_fields::default_value.eq(draft.default.as_ref().map(Value::to_string)),
+            custom_fields::position.eq(draft.position),
+            custom_fields::rules.eq(rules_json(&draft.rules)),
+            custom_fields::is_unique.eq(draft.unique),
+            custom_fields::archived.eq(false),
+            custom_fields::created_at.eq(now),
+            custom_fields::updated_at.eq(now),
+            custom_fields::version.eq(1_i64),
+        ))
+        .execute(conn)
+        .map_err(|e| {
+            on_unique_violation(
+                e,
+                "custom_field_exists",
+                "the entity already has a custom field with this key",
+            )
+        })?;
+    Ok(())
+}
+
+impl CustomFieldStore for Database {
+    fn field_definitions(
+        &self,
+        entity: FieldEntity,
+        include_archived: bool,
+    ) -> Result<Vec<FieldDefinition>, DomainError> {
+        self.read(|conn| {
+            let mut definitions = definitions_of(conn, entity)?;
+            if !include_archived {
+                definitions.retain(|d| !d.archived);
+            }
+            Ok(definitions)
+        })
+    }
+
+    fn field_definition(&self, id: &str) -> Result<FieldDefinition, DomainError> {
+        self.read(|conn| load(conn, id))
+    }
+
+    fn create_field(&self, draft: FieldDraft) -> Result<FieldDefinition, DomainError> {
+        let id = new_id();
+        let now = stored(Utc::now());
+        self.write(|conn| {
+            insert_row(conn, &id, &draft, now)?;
+            load(conn, &id)
+        })
+    }
+
+    fn update_field(
+        &self,
+        id: &str,
+        draft: FieldDraft,
+        archived: bool,
+        expected_version: Option<i64>,
+    ) -> Result<FieldDefinition, DomainError> {
+        let now = stored(Utc::now());
+        self.write(|conn| {
+            let current = load(conn, id)?;
+            if expected_version.is_some_and(|v| v != current.version) {
+                return Err(DomainError::PreconditionFailed {
+                    current_version: current.version,
+                }
+                .into());
+            }
+            let next = FieldDefinition {
+                archived,
+                ..draft.definition_probe()
+            };
+            let next = FieldDefinition {
+                id: current.id.clone(),
+                ..next
+            };
+            let violations = count_violations(conn, &current, &next)?;
+            if violations > 0 {
+                return Err(DomainError::Conflict {
+                    code: "values_violate_change",
+                    message: format!(
+                        "{violations} existing value(s) would not satisfy the changed definition"
+                    ),
+                }
+                .into());
+            }
+            if next.unique && !current.unique {
+                fill_unique(conn, &next)?;
+            }
+            if current.unique && !next.unique {
+                diesel::delete(
+                    custom_field_unique::table.filter(custom_field_unique::field_id.eq(id)),
+                )
+                .execute(conn)?;
+            }
+            diesel::update(custom_fields::table.find(id))
+                .set((
+                    custom_fields::label.eq(draft.label.trim()),
+                    custom_fields::help_text.eq(&draft.help_text),
+                    custom_fields::field_type.eq(draft.field_type.as_str()),
+                    custom_fields::required.eq(draft.required),
+                    custom_fields::default_value.eq(draft.default.as_ref().map(Value::to_string)),
+                    custom_fields::position.eq(draft.position),
+                    custom_fields::rules.eq(rules_json(&draft.rules)),
+                    custom_fields::is_unique.eq(draft.unique),
+                    custom_fields::archived.eq(archived),
+                    custom_fields::updated_at.eq(now),
+                    custom_fields::version.eq(current.version + 1),
+                ))
+                .execute(conn)?;
+            load(conn, id)
+        })
+    }
+}
+
+/// The stored values of a field: `(record id, canonical value)` of every record (live or
+/// deleted) that has one.
+fn stored_values(
+    conn: &mut DbConnection,
+    field: &FieldDefinition,
+) -> Result<Vec<(String, Value)>, TxError> {
+    use crate::schema::{contacts, customers};
+    let with_value = custom_field_values::table
+        .filter(custom_field_values::field_id.eq(&field.id))
+        .select(custom_field_values::record_id)
+        .distinct();
+    let rows: Vec<(String, String)> = match field.entity {
+        FieldEntity::Customer => customers::table
+            .filter(customers::id.eq_any(with_value))
+            .select((customers::id, customers::custom_fields))
+            .load(conn)?,
+        FieldEntity::Contact => contacts::table
+            .filter(contacts::id.eq_any(with_value))
+            .select((contacts::id, contacts::custom_fields))
+            .load(conn)?,
+        FieldEntity::Activity | FieldEntity::Opportunity => Vec::new(),
+    };
+    let mut values = Vec::new();
+    for (id, raw) in rows {
+        let object: Value =
+            serde_json::from_str(&raw).map_err(|_| corrupt("custom_fields", &raw))?;
+        if let Some(value) = object.get(&field.key) {
+            values.push((id, value.clone()));
+        }
+    }
+    Ok(values)
+}
+
+/// How many stored values of `current` would not be valid under `next`. A new type or a new
+/// number of decimal places counts every stored value; archived options stay valid; a field made
+/// unique counts the values another record repeats.
+fn count_violations(
+    conn: &mut DbConnection,
+    current: &FieldDefinition,
+    next: &FieldDefinition,
+) -> Result<usize, TxError> {
+    let reshaped = current.field_type != next.field_type
+        || current.rules.decimal_places != next.rules.decimal_places
+        || current.rules.currency != next.rules.currency;
+    let tightened = reshaped || next.rules != current.rules || (next.unique && !current.unique);
+    if !tightened {
+        return Ok(0);
+    }
+    let values = stored_values(conn, current)?;
+    if reshaped {
+        return Ok(values.len());
+    }
+    let mut lenient = next.clone();
+    for option in &mut lenient.rules.options {
+        option.archived = false;
+    }
+    let region = crm_domain::contact_points::PhoneRegion::default();
+    let mut seen = std::collections::HashSet::new();
+    let mut violations = 0;
+    for (_, value) in &values {
+        match lenient.check_value(value, "", region, &|_| true) {
+            Ok(stored) => {
+                if next.unique && !stored.keys.iter().all(|k| seen.insert(k.clone())) {
+                    violations += 1;
+                }
+            }
+            Err(_) => violations += 1,
+        }
+    }
+    Ok(violations)
+}
+
+/// Records the unique rows of a field that becomes unique (its values were checked distinct).
+fn fill_unique(conn: &mut DbConnection, field: &FieldDefinition) -> Result<(), TxError> {
+    let region = crm_domain::contact_points::PhoneRegion::default();
+    for (record_id, value) in stored_values(conn, field)? {
+        if let Ok(stored) = field.check_value(&value, "", region, &|_| true) {
+            for key in stored.keys {
+                let value_key = match key {
+                    IndexKey::Number(n) => n.to_string(),
+                    IndexKey::Text(t) => t,
+                };
+                diesel::insert_into(custom_field_unique::table)
+                    .values((
+                        custom_field_unique::field_id.eq(&field.id),
+                        custom_field_unique::value_key.eq(value_key),
+                        custom_field_unique::record_id.eq(&record_id),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The index entries of stored (canonical) values under the live definitions.
+fn index_of(definitions: &[FieldDefinition], values: &BTreeMap<String, Value>) -> CheckedValues {
+    let region = crm_domain::contact_points::PhoneRegion::default();
+    crm_domain::custom_fields::check_values(definitions, None, Some(values), region, &|_| true)
+        .unwrap_or_default()
+}

@@ -1,0 +1,250 @@
+//! Custom fields on both backends: definitions, values written with their customer, unique
+//! values under concurrent writers, and definition changes that stored values would break.
+
+use std::sync::{Arc, Barrier};
+
+use crm_domain::custom_fields::{FieldDraft, FieldEntity, FieldRules, FieldType, SelectOption};
+use crm_domain::customers::{CustomerFields, CustomerKind, LifecycleStatus};
+use crm_domain::identity::Visibility;
+use crm_domain::ports::{Actor, CustomFieldStore, CustomerStore};
+use crm_domain::{DomainError, FieldError};
+use crm_persistence::backend_tests;
+use crm_persistence::test_support::TestDatabase;
+use serde_json::json;
+
+fn ok<T>(r: Result<T, DomainError>) -> T {
+    r.unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn admin() -> Actor {
+    Actor {
+        id: "admin".into(),
+        visibility: Visibility::All,
+    }
+}
+
+fn draft(key: &str, field_type: FieldType, rules: FieldRules, unique: bool) -> FieldDraft {
+    FieldDraft {
+        entity: FieldEntity::Customer,
+        key: key.into(),
+        label: key.into(),
+        help_text: None,
+        field_type,
+        required: false,
+        default: None,
+        position: 0,
+        rules,
+        unique,
+    }
+}
+
+fn customer(name: &str, values: serde_json::Value) -> CustomerFields {
+    CustomerFields {
+        kind: CustomerKind::Company,
+        name: name.into(),
+        legal_name: None,
+        industry: None,
+        company_size: None,
+        website: None,
+        address: None,
+        tax_id: None,
+        gender: None,
+        birthday: None,
+        phone: None,
+        email: None,
+        status: LifecycleStatus::Lead,
+        classification: None,
+        lead_source: None,
+        tags: vec![],
+        custom_fields: serde_json::from_value(values).unwrap_or_default(),
+    }
+}
+
+fn definitions_are_kept_per_entity(db: &TestDatabase) {
+    let store = db.database();
+    let created = ok(store.create_field(draft(
+        "budget",
+        FieldType::Integer,
+        FieldRules::default(),
+        false,
+    )));
+    assert_eq!((created.key.as_str(), created.version), ("budget", 1));
+    assert_eq!(
+        store.create_field(draft(
+            "budget",
+            FieldType::Text,
+            FieldRules::default(),
+            false
+        )),
+        Err(DomainError::Conflict {
+            code: "custom_field_exists",
+            message: "the entity already has a custom field with this key".into()
+        })
+    );
+    let mut for_contacts = draft("budget", FieldType::Text, FieldRules::default(), false);
+    for_contacts.entity = FieldEntity::Contact;
+    ok(store.create_field(for_contacts));
+    let archived = ok(store.update_field(
+        &created.id,
+        draft("budget", FieldType::Integer, FieldRules::default(), false),
+        true,
+        Some(1),
+    ));
+    assert!(archived.archived);
+    assert!(ok(store.field_definitions(FieldEntity::Customer, false)).is_empty());
+    assert_eq!(
+        ok(store.field_definitions(FieldEntity::Customer, true)).len(),
+        1
+    );
+    assert_eq!(
+        store.update_field(
+            &created.id,
+            draft("budget", FieldType::Integer, FieldRules::default(), false),
+            false,
+            Some(1)
+        ),
+        Err(DomainError::PreconditionFailed { current_version: 2 })
+    );
+}
+
+/// Two writers racing for the same unique value: exactly one wins, the other is told which
+/// field, and nothing of the loser is written.
+fn unique_values_hold_under_concurrency(db: &TestDatabase) {
+    let store = db.shared();
+    ok(store.create_field(draft(
+        "tax_code",
+        FieldType::Text,
+        FieldRules::default(),
+        true,
+    )));
+    let barrier = Arc::new(Barrier::new(2));
+    let handles: Vec<_> = (0..2)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                barrier.wait();
+                store.create_customer(
+                    &admin(),
+                    customer(&format!("Racer {i}"), json!({"tax_code": "ABC123"})),
+                    None,
+                    false,
+                )
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles
+        .into_iter()
+        .map(|h| h.join().unwrap_or_else(|_| panic!("writer panicked")))
+        .collect();
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(won, 1, "{results:?}");
+    let lost = results.into_iter().find_map(Result::err);
+    assert_eq!(
+        lost,
+        Some(DomainError::Validation(vec![FieldError::new(
+            "/custom_fields/tax_code",
+            "not_unique",
+            "another record has this value"
+        )]))
+    );
+    let listed = ok(store.list_customers(
+        &admin(),
+        &Default::default(),
+        &crm_domain::page::PageRequest {
+            limit: 10,
+            after: None,
+        },
+    ));
+    assert_eq!(listed.items.len(), 1, "the loser wrote nothing");
+    // Case does not make a text value different.
+    assert!(matches!(
+        store.create_customer(
+            &admin(),
+            customer("Again", json!({"tax_code": "abc123"})),
+            None,
+            false
+        ),
+        Err(DomainError::Validation(_))
+    ));
+}
+
+fn changes_that_break_values_are_refused(db: &TestDatabase) {
+    let store = db.database();
+    let options = |keys: &[&str]| FieldRules {
+        options: keys
+            .iter()
+            .map(|k| SelectOption {
+                key: (*k).into(),
+                label: k.to_uppercase(),
+                archived: false,
+            })
+            .collect(),
+        ..FieldRules::default()
+    };
+    let tier = ok(store.create_field(draft(
+        "tier",
+        FieldType::SingleSelect,
+        options(&["a", "b"]),
+        false,
+    )));
+    for (name, value) in [("One", "a"), ("Two", "b"), ("Three", "b")] {
+        ok(store.create_customer(
+            &admin(),
+            customer(name, json!({"tier": value})),
+            None,
+            false,
+        ));
+    }
+    let refused = store.update_field(
+        &tier.id,
+        draft("tier", FieldType::SingleSelect, options(&["a"]), false),
+        false,
+        None,
+    );
+    assert_eq!(
+        refused,
+        Err(DomainError::Conflict {
+            code: "values_violate_change",
+            message: "2 existing value(s) would not satisfy the changed definition".into()
+        })
+    );
+    let refused = store.update_field(
+        &tier.id,
+        draft("tier", FieldType::SingleSelect, options(&["a", "b"]), true),
+        false,
+        None,
+    );
+    assert!(
+        matches!(refused, Err(DomainError::Conflict { ref message, .. }) if message.starts_with("1 ")),
+        "two customers share b: {refused:?}"
+    );
+    let refused = store.update_field(
+        &tier.id,
+        draft("tier", FieldType::Text, FieldRules::default(), false),
+        false,
+        None,
+    );
+    assert!(
+        matches!(refused, Err(DomainError::Conflict { ref message, .. }) if message.starts_with("3 ")),
+        "a new type counts every value: {refused:?}"
+    );
+    let added = ok(store.update_field(
+        &tier.id,
+        draft(
+            "tier",
+            FieldType::SingleSelect,
+            options(&["a", "b", "c"]),
+            false,
+        ),
+        false,
+        None,
+    ));
+    assert_eq!(added.rules.options.len(), 3, "adding options is instant");
+}
+
+backend_tests!(
+    definitions_are_kept_per_entity,
+    unique_values_hold_under_concurrency,
+    changes_that_break_values_are_refused
+);

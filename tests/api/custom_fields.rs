@@ -1,0 +1,324 @@
+//! Custom fields through the API: definitions, the JSON Schema, values on customers checked
+//! with every other field, uniqueness, archiving, and definition changes that would break data.
+
+use actix_web::test;
+use crm_domain::identity::Role;
+use crm_persistence::test_support::TestDatabase;
+use crm_tests::{api_state, backend_tests, header, login, request, seed_user, send};
+use serde_json::{json, Value};
+
+fn pointers(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .filter_map(|x| x["pointer"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn definitions_schema_and_values(db: TestDatabase) {
+    seed_user(&db, "admin@example.com", Role::Admin);
+    let rep = seed_user(&db, "rep@example.com", Role::Rep);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (admin, _) = login(&app, "admin@example.com").await;
+    let (token, _) = login(&app, "rep@example.com").await;
+    let define = |body: Value| request("POST", "/api/v1/custom-fields", Some(&admin), Some(body));
+    let (status, headers, budget) = send(
+        &app,
+        define(
+            json!({"entity": "customer", "key": "budget", "label": "Budget", "type": "decimal",
+            "rules": {"decimal_places": 2, "min": 0, "max": 1000000}, "position": 1}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{budget}");
+    let budget_id = budget["id"].as_str().unwrap_or_default().to_string();
+    assert_eq!(
+        header(&headers, "location"),
+        format!("/api/v1/custom-fields/{budget_id}")
+    );
+    assert_eq!(
+        budget["rules"],
+        json!({"decimal_places": 2, "min": 0.0, "max": 1000000.0})
+    );
+    let (status, _, _) = send(
+        &app,
+        define(json!({"entity": "customer", "key": "tier", "label": "Tier", "type": "single_select",
+            "required": true, "position": 2,
+            "rules": {"options": [{"key": "gold", "label": "Gold"}, {"key": "silver", "label": "Silver"}]}})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _, _) = send(
+        &app,
+        define(
+            json!({"entity": "customer", "key": "tax_code", "label": "Tax code", "type": "text",
+            "unique": true, "rules": {"pattern": "[0-9A-Z]{6}"}}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _, _) = send(
+        &app,
+        define(
+            json!({"entity": "customer", "key": "account_manager", "label": "AM", "type": "user"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _, problem) = send(
+        &app,
+        define(
+            json!({"entity": "customer", "key": "Bad Key", "label": "", "type": "integer",
+            "rules": {"options": [{"key": "a", "label": "A"}]}, "default": "x"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(pointers(&problem), ["/key", "/label", "/rules/options"]);
+    let (status, _, _) = send(
+        &app,
+        define(json!({"entity": "customer", "key": "budget", "label": "Again", "type": "text"})),
+    )
+    .await;
+    assert_eq!(status, 409);
+
+    // The JSON Schema forms use.
+    let (status, _, schema) = send(
+        &app,
+        request(
+            "GET",
+            "/api/v1/custom-fields/schema/customer",
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(schema["required"], json!(["tier"]));
+    assert_eq!(
+        schema["properties"]["tier"]["enum"],
+        json!(["gold", "silver"])
+    );
+    assert_eq!(schema["properties"]["budget"]["multipleOf"], json!(0.01));
+    assert_eq!(schema["additionalProperties"], json!(false));
+    let (status, _, _) = send(
+        &app,
+        request(
+            "GET",
+            "/api/v1/custom-fields/schema/planet",
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // Values travel with the customer, every problem listed with the customer's own.
+    let create = |body: Value| request("POST", "/api/v1/customers", Some(&token), Some(body));
+    let (status, _, problem) = send(
+        &app,
+        create(json!({"kind": "company", "name": "", "custom_fields":
+            {"budget": 12.345, "nope": 1, "tax_code": "abc", "account_manager": "01936f0e-8a7c-7d4e-9a51-3c2b1f0e9d8b"}})),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        pointers(&problem),
+        [
+            "/name",
+            "/custom_fields/account_manager",
+            "/custom_fields/budget",
+            "/custom_fields/nope",
+            "/custom_fields/tax_code",
+            "/custom_fields/tier"
+        ]
+    );
+    let (_, _, list) = send(
+        &app,
+        request("GET", "/api/v1/customers", Some(&token), None),
+    )
+    .await;
+    assert_eq!(list["items"], json!([]), "nothing written");
+    let (status, _, acme) = send(
+        &app,
+        create(json!({"kind": "company", "name": "Acme", "custom_fields":
+            {"budget": 1200.5, "tier": "gold", "tax_code": "ABC123", "account_manager": rep}})),
+    )
+    .await;
+    assert_eq!(status, 201, "{acme}");
+    assert_eq!(
+        acme["custom_fields"],
+        json!({"account_manager": rep, "budget": 1200.5, "tax_code": "ABC123", "tier": "gold"})
+    );
+    let (status, _, problem) = send(
+        &app,
+        create(json!({"kind": "company", "name": "Copy", "custom_fields": {"tier": "silver", "tax_code": "ABC123"}})),
+    )
+    .await;
+    assert_eq!(
+        (status, pointers(&problem)),
+        (422, vec!["/custom_fields/tax_code".to_string()]),
+        "unique values"
+    );
+    let id = acme["id"].as_str().unwrap_or_default().to_string();
+    let (status, _, changed) = send(
+        &app,
+        request(
+            "PATCH",
+            &format!("/api/v1/customers/{id}"),
+            Some(&token),
+            Some(json!({"custom_fields": {"budget": null, "tier": "silver"}})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(
+        changed["custom_fields"],
+        json!({"account_manager": rep, "tax_code": "ABC123", "tier": "silver"})
+    );
+    let (status, _, problem) = send(
+        &app,
+        request(
+            "PATCH",
+            &format!("/api/v1/customers/{id}"),
+            Some(&token),
+            Some(json!({"custom_fields": {"tier": null}})),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, pointers(&problem)),
+        (422, vec!["/custom_fields/tier".to_string()])
+    );
+    let (_, _, history) = send(
+        &app,
+        request(
+            "GET",
+            &format!("/api/v1/customers/{id}/history"),
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        history["items"][0]["changes"],
+        json!([
+            {"field": "custom_fields.budget", "old": 1200.5, "new": null},
+            {"field": "custom_fields.tier", "old": "gold", "new": "silver"}
+        ])
+    );
+
+    // A change that stored values would break is refused with the count; looser ones apply.
+    let field = format!("/api/v1/custom-fields/{}", budget_id);
+    let patch = |body: Value| request("PATCH", &field, Some(&admin), Some(body));
+    let (status, _, problem) = send(&app, patch(json!({"type": "integer"}))).await;
+    assert_eq!(
+        (status, pointers(&problem)),
+        (422, vec!["/rules/decimal_places".to_string()]),
+        "the old rules do not fit the new type"
+    );
+    let (status, _, changed) =
+        send(&app, patch(json!({"type": "integer", "rules": {"min": 0}}))).await;
+    assert_eq!(status, 200, "no stored budget: the type may change");
+    assert_eq!(
+        (changed["type"].as_str(), &changed["rules"]),
+        (Some("integer"), &json!({"min": 0}))
+    );
+    let (_, _, tier_list) = send(
+        &app,
+        request("GET", "/api/v1/custom-fields", Some(&token), None),
+    )
+    .await;
+    let tier_id = tier_list["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["key"] == "tier"))
+        .and_then(|i| i["id"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    let tier = format!("/api/v1/custom-fields/{tier_id}");
+    let (status, _, problem) = send(
+        &app,
+        request(
+            "PATCH",
+            &tier,
+            Some(&admin),
+            Some(json!({"rules": {"options": [{"key": "gold", "label": "Gold"}]}})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 409, "{problem}");
+    assert_eq!(
+        problem["detail"],
+        "1 existing value(s) would not satisfy the changed definition"
+    );
+    let (status, _, _) = send(
+        &app,
+        request("PATCH", &tier, Some(&admin), Some(json!({"rules": {"options": [
+            {"key": "gold", "label": "Gold"}, {"key": "silver", "label": "Silver", "archived": true},
+            {"key": "bronze", "label": "Bronze"}]}}))),
+    )
+    .await;
+    assert_eq!(status, 200, "archiving an option keeps the data");
+
+    // Archiving a field hides its values and keeps them; restoring brings them back.
+    let (status, _, _) = send(&app, request("DELETE", &tier, Some(&admin), None)).await;
+    assert_eq!(status, 204);
+    let (_, _, read) = send(
+        &app,
+        request(
+            "GET",
+            &format!("/api/v1/customers/{id}"),
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(read["custom_fields"].get("tier"), None);
+    let (status, _, _) = send(
+        &app,
+        request(
+            "PATCH",
+            &format!("/api/v1/customers/{id}"),
+            Some(&token),
+            Some(json!({"name": "Acme Ltd"})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _, _) = send(
+        &app,
+        request(
+            "PATCH",
+            &tier,
+            Some(&admin),
+            Some(json!({"archived": false})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, _, read) = send(
+        &app,
+        request(
+            "GET",
+            &format!("/api/v1/customers/{id}"),
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        read["custom_fields"]["tier"], "silver",
+        "kept while archived"
+    );
+    let (status, _, _) = send(
+        &app,
+        request("PATCH", &tier, Some(&token), Some(json!({"label": "x"}))),
+    )
+    .await;
+    assert_eq!(status, 403);
+}
+
+backend_tests!(async actix: definitions_schema_and_values);
