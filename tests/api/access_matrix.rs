@@ -442,6 +442,7 @@ fn seed_contact(db: &TestDatabase, customer_id: &str) -> String {
         email: None,
         wechat_id: None,
         notes: None,
+        custom_fields: Default::default(),
     };
     let actor = Actor {
         id: "seed".into(),

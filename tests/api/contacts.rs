@@ -34,7 +34,8 @@ async fn contacts_of_a_customer(db: TestDatabase) {
     let mut expected = json!({
         "id": first_id, "customer_id": customer["id"], "name": "李娜", "title": "采购经理",
         "phones": [{"number": "138 1234 5678", "e164": "+8613812345678"}, {"number": "010-6552 9988", "e164": "+861065529988"}],
-        "email": "Li.Na@Example.com", "wechat_id": "lina_xc", "primary": true, "notes": null
+        "email": "Li.Na@Example.com", "wechat_id": "lina_xc", "primary": true, "notes": null,
+        "custom_fields": {}
     });
     expected["created_at"] = first["created_at"].clone();
     expected["updated_at"] = first["updated_at"].clone();

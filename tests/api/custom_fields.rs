@@ -321,4 +321,87 @@ async fn definitions_schema_and_values(db: TestDatabase) {
     assert_eq!(status, 403);
 }
 
-backend_tests!(async actix: definitions_schema_and_values);
+async fn contacts_carry_their_own_fields(db: TestDatabase) {
+    seed_user(&db, "admin@example.com", Role::Admin);
+    seed_user(&db, "rep@example.com", Role::Rep);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (admin, _) = login(&app, "admin@example.com").await;
+    let (token, _) = login(&app, "rep@example.com").await;
+    let (status, _, field) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/custom-fields",
+            Some(&admin),
+            Some(
+                json!({"entity": "contact", "key": "birthday_gift", "label": "Gift idea",
+                "type": "multi_select", "rules": {"options": [
+                    {"key": "tea", "label": "Tea"}, {"key": "wine", "label": "Wine"}]}}),
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{field}");
+    let (_, _, customer) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/customers",
+            Some(&token),
+            Some(json!({"kind": "company", "name": "Acme", "custom_fields": {}})),
+        ),
+    )
+    .await;
+    let id = customer["id"].as_str().unwrap_or_default().to_string();
+    let contacts = format!("/api/v1/customers/{id}/contacts");
+    let (status, _, problem) = send(
+        &app,
+        request(
+            "POST",
+            &contacts,
+            Some(&token),
+            Some(json!({"name": "Li", "custom_fields": {"birthday_gift": ["tea", "cake"], "budget": 1}})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        pointers(&problem),
+        ["/custom_fields/birthday_gift/1", "/custom_fields/budget"],
+        "a customer field is unknown on contacts"
+    );
+    let (status, _, li) = send(
+        &app,
+        request(
+            "POST",
+            &contacts,
+            Some(&token),
+            Some(json!({"name": "Li", "custom_fields": {"birthday_gift": ["tea", "wine", "tea"]}})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{li}");
+    assert_eq!(
+        li["custom_fields"],
+        json!({"birthday_gift": ["tea", "wine"]})
+    );
+    let contact = format!("{contacts}/{}", li["id"].as_str().unwrap_or_default());
+    let (status, _, changed) = send(
+        &app,
+        request(
+            "PATCH",
+            &contact,
+            Some(&token),
+            Some(json!({"custom_fields": null})),
+        ),
+    )
+    .await;
+    assert_eq!((status, &changed["custom_fields"]), (200, &json!({})));
+    let (_, _, listed) = send(&app, request("GET", "/api/v1/contacts", Some(&token), None)).await;
+    assert_eq!(listed["items"][0]["custom_fields"], json!({}));
+}
+
+backend_tests!(async actix:
+    definitions_schema_and_values,
+    contacts_carry_their_own_fields,
+);

@@ -381,6 +381,8 @@ pub struct ContactFields {
     pub wechat_id: Option<String>,
     /// Notes.
     pub notes: Option<String>,
+    /// Custom field values by key, canonical (see [`crate::custom_fields`]).
+    pub custom_fields: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// A person at a customer.
@@ -428,7 +430,8 @@ impl ContactFields {
             Some(b) => b.audit_values().into_iter().map(|(_, v)| v).collect(),
             None => vec![serde_json::Value::Null; 6],
         };
-        self.audit_values()
+        let mut changes: Vec<FieldChange> = self
+            .audit_values()
             .into_iter()
             .zip(old)
             .filter(|((_, new), old)| {
@@ -439,7 +442,18 @@ impl ContactFields {
                 old,
                 new,
             })
-            .collect()
+            .collect();
+        let empty = std::collections::BTreeMap::new();
+        let before_custom = before.map_or(&empty, |b| &b.custom_fields);
+        changes.extend(
+            custom_changes(before_custom, &self.custom_fields)
+                .into_iter()
+                .map(|c| FieldChange {
+                    field: format!("contact.{}", c.field),
+                    ..c
+                }),
+        );
+        changes
     }
 }
 

@@ -3,6 +3,7 @@
 
 use chrono::{NaiveDateTime, Utc};
 use crm_domain::contact_points::Phone;
+use crm_domain::custom_fields::FieldEntity;
 use crm_domain::customers::{Contact, ContactFields};
 use crm_domain::identity::{Email, Visibility};
 use crm_domain::page::{Page, PageRequest};
@@ -14,6 +15,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
 use crate::convert::{corrupt, new_id, stored, utc};
+use crate::custom_fields::{definitions_of, keep_archived, live_keys, write_values};
 use crate::customers::{
     find_duplicate, fts_phrase, like_pattern, load_visible, lower, record, TRIGRAM,
 };
@@ -38,6 +40,7 @@ struct ContactRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     version: i64,
+    custom_fields: String,
 }
 
 impl ContactRow {
@@ -71,6 +74,8 @@ impl ContactRow {
                 email,
                 wechat_id: self.wechat_id,
                 notes: self.notes,
+                custom_fields: serde_json::from_str(&self.custom_fields)
+                    .map_err(|_| corrupt("contacts.custom_fields", &self.custom_fields))?,
             },
             primary: self.is_primary,
             created_at: utc(self.created_at),
@@ -91,6 +96,7 @@ struct ContactWrite<'a> {
     email_normalized: Option<&'a str>,
     wechat_id: Option<&'a str>,
     notes: Option<&'a str>,
+    custom_fields: String,
 }
 
 impl<'a> ContactWrite<'a> {
@@ -105,6 +111,8 @@ impl<'a> ContactWrite<'a> {
             email_normalized: f.email.as_ref().map(|e| e.normalized.as_str()),
             wechat_id: f.wechat_id.as_deref(),
             notes: f.notes.as_deref(),
+            custom_fields: serde_json::to_string(&f.custom_fields)
+                .map_err(DomainError::internal)?,
         })
     }
 }
@@ -122,10 +130,8 @@ pub(crate) fn contacts_of(
         .limit(i64::from(limit))
         .select(ContactRow::as_select())
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(ContactRow::into_domain)
-        .collect::<Result<Vec<_>, _>>()?)
+    let live = live_keys(conn, FieldEntity::Contact)?;
+    rows.into_iter().map(|row| shown(row, &live)).collect()
 }
 
 const CONTACT: DomainError = DomainError::NotFound { entity: "contact" };
@@ -139,7 +145,15 @@ fn load(conn: &mut DbConnection, customer_id: &str, contact_id: &str) -> Result<
         .first(conn)
         .optional()?
         .ok_or(CONTACT)?;
-    Ok(row.into_domain()?)
+    let live = live_keys(conn, FieldEntity::Contact)?;
+    shown(row, &live)
+}
+
+/// The contact, without the values of archived custom fields.
+fn shown(row: ContactRow, live: &std::collections::HashSet<String>) -> Result<Contact, TxError> {
+    let mut contact = row.into_domain()?;
+    contact.fields.custom_fields.retain(|k, _| live.contains(k));
+    Ok(contact)
 }
 
 /// Makes `contact_id` the customer's only primary contact.
@@ -251,6 +265,8 @@ impl ContactStore for Database {
                 make_primary(conn, customer_id, &id)?;
             }
             write_phones(conn, &id, &fields)?;
+            let definitions = definitions_of(conn, FieldEntity::Contact)?;
+            write_values(conn, &definitions, &id, &fields.custom_fields)?;
             touch_customer(conn, customer_id, now)?;
             let changes = fields.changes_from(None);
             record(conn, customer_id, "contact_added", actor, now, &changes)?;
@@ -333,10 +349,11 @@ impl ContactStore for Database {
             if let Some(after) = &page.after {
                 query = query.filter(contacts::id.gt(after));
             }
-            let rows = query
-                .load(conn)?
+            let rows: Vec<ContactRow> = query.load(conn)?;
+            let live = live_keys(conn, FieldEntity::Contact)?;
+            let rows = rows
                 .into_iter()
-                .map(ContactRow::into_domain)
+                .map(|row| shown(row, &live))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Page::from_rows(rows, page.limit, |c| c.id.clone()))
         })
@@ -352,7 +369,6 @@ impl ContactStore for Database {
         expected_version: Option<i64>,
     ) -> Result<Contact, DomainError> {
         let now = stored(Utc::now());
-        let write = ContactWrite::of(&fields)?;
         self.write(|conn| {
             load_visible(conn, &actor.visibility, customer_id)?;
             let current = load(conn, customer_id, contact_id)?;
@@ -381,6 +397,15 @@ impl ContactStore for Database {
             if points_changed {
                 refuse_duplicate(conn, &actor.visibility, customer_id, &fields)?;
             }
+            // Values of archived fields are not shown but kept.
+            let stored_raw: String = contacts::table
+                .find(contact_id)
+                .select(contacts::custom_fields)
+                .first(conn)?;
+            let definitions = definitions_of(conn, FieldEntity::Contact)?;
+            let mut fields = fields.clone();
+            keep_archived(&definitions, &stored_raw, &mut fields.custom_fields)?;
+            let write = ContactWrite::of(&fields)?;
             diesel::update(contacts::table.find(contact_id))
                 .set((
                     &write,
@@ -388,6 +413,7 @@ impl ContactStore for Database {
                     contacts::version.eq(current.version + 1),
                 ))
                 .execute(conn)?;
+            write_values(conn, &definitions, contact_id, &fields.custom_fields)?;
             if fields.phones != current.fields.phones {
                 diesel::delete(
                     contact_phones::table.filter(contact_phones::contact_id.eq(contact_id)),

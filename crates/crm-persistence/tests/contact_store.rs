@@ -28,6 +28,7 @@ fn contact(name: &str) -> ContactFields {
         )),
         wechat_id: Some("li_wechat".into()),
         notes: None,
+        custom_fields: Default::default(),
     }
 }
 

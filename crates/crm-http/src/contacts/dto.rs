@@ -58,6 +58,10 @@ pub(crate) struct ContactDto {
     pub primary: bool,
     /// Notes.
     pub notes: Option<String>,
+    /// Values of the contact custom fields, by key; `GET /api/v1/custom-fields/schema/contact`
+    /// gives their JSON Schema.
+    #[schema(value_type = Object)]
+    pub custom_fields: std::collections::BTreeMap<String, serde_json::Value>,
     /// When created.
     pub created_at: DateTime<Utc>,
     /// When last changed.
@@ -84,6 +88,7 @@ impl From<Contact> for ContactDto {
             wechat_id: c.fields.wechat_id,
             primary: c.primary,
             notes: c.fields.notes,
+            custom_fields: c.fields.custom_fields,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -126,6 +131,12 @@ pub(crate) struct ContactBody {
     /// Create only: add the contact even when another customer has the same phone or email.
     #[serde(default)]
     pub allow_duplicate: bool,
+    /// Custom field values by key, checked against the definitions
+    /// (`GET /api/v1/custom-fields/schema/contact`). On change, keys given replace their values
+    /// and `null` removes one; `"custom_fields": null` removes them all.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
 /// A validated contact body.
@@ -264,6 +275,8 @@ impl ContactPatch {
             email: pick(&self.email, current.map(|c| &c.email)),
             wechat_id: pick(&self.wechat_id, current.map(|c| &c.wechat_id)),
             notes: pick(&self.notes, current.map(|c| &c.notes)),
+            // Checked and merged separately, against the field definitions.
+            custom_fields: current.map(|c| c.custom_fields.clone()).unwrap_or_default(),
         }
     }
 }

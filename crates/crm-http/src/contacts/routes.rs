@@ -3,12 +3,14 @@
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use crm_domain::contact_points::Phone;
+use crm_domain::custom_fields::FieldEntity;
 use crm_domain::ports::ContactFilter;
 
 use super::dto::{ContactBody, ContactDto, ContactList, ContactQuery};
 use crate::auth::actor::actor;
 use crate::auth::Caller;
 use crate::blocking::blocking;
+use crate::custom_values::{check_custom_fields, together};
 use crate::extract::ApiJson;
 use crate::pagination::{cursor, invalid_query, PageQuery};
 use crate::responses::{created, if_match, ok_with_etag};
@@ -42,8 +44,13 @@ pub(crate) async fn create_contact(
     id: web::Path<uuid::Uuid>,
     body: ApiJson<ContactBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let patch = body.0.validate(true, state.config.default_phone_region)?;
-    let fields = patch.apply(None);
+    let mut body = body.0;
+    let given = body.custom_fields.take().flatten();
+    let patch = body.validate(true, state.config.default_phone_region);
+    let custom = check_custom_fields(&state, FieldEntity::Contact, given, None).await?;
+    let (patch, custom) = together(patch, custom)?;
+    let mut fields = patch.apply(None);
+    fields.custom_fields = custom;
     let primary = patch.primary.unwrap_or(false);
     let allow_duplicate = patch.allow_duplicate;
     let actor = actor(&state, &caller.0).await?;
@@ -227,22 +234,51 @@ pub(crate) async fn update_contact(
     path: web::Path<(uuid::Uuid, uuid::Uuid)>,
     body: ApiJson<ContactBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let patch = body.0.validate(false, state.config.default_phone_region)?;
-    let expected = if_match(&req)?;
+    let mut body = body.0;
+    let given = body.custom_fields.take();
+    let patch = body.validate(false, state.config.default_phone_region);
     let (customer_id, contact_id) = path.into_inner();
     let (customer_id, contact_id) = (customer_id.to_string(), contact_id.to_string());
     let actor = actor(&state, &caller.0).await?;
+    let current = {
+        let store = state.stores.contacts.clone();
+        let (actor, customer_id, contact_id) =
+            (actor.clone(), customer_id.clone(), contact_id.clone());
+        blocking(move || store.contact(&actor, &customer_id, &contact_id)).await?
+    };
+    let given = given.map(|given| {
+        // `null` for the whole object removes every value.
+        given.unwrap_or_else(|| {
+            current
+                .fields
+                .custom_fields
+                .keys()
+                .map(|k| (k.clone(), serde_json::Value::Null))
+                .collect()
+        })
+    });
+    let custom = check_custom_fields(
+        &state,
+        FieldEntity::Contact,
+        given,
+        Some(current.fields.custom_fields.clone()),
+    )
+    .await?;
+    let (patch, custom) = together(patch, custom)?;
+    // Bad input is reported before a precondition is judged.
+    let expected = if_match(&req)?;
+    let mut fields = patch.apply(Some(&current.fields));
+    fields.custom_fields = custom;
     let store = state.stores.contacts.clone();
+    let version = current.version;
     let contact = blocking(move || {
-        let current = store.contact(&actor, &customer_id, &contact_id)?;
-        let fields = patch.apply(Some(&current.fields));
         store.update_contact(
             &actor,
             &customer_id,
             &contact_id,
             fields,
             patch.primary,
-            expected.or(Some(current.version)),
+            expected.or(Some(version)),
         )
     })
     .await?;

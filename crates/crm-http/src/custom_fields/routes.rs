@@ -125,17 +125,20 @@ pub(crate) async fn update_custom_field(
     id: web::Path<uuid::Uuid>,
     body: ApiJson<UpdateField>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = id.to_string();
+    let current = {
+        let store = state.stores.custom_fields.clone();
+        let id = id.clone();
+        blocking(move || store.field_definition(&id)).await?
+    };
+    let (draft, archived) = body.0.apply(&current, state.config.default_phone_region)?;
+    // Bad input is reported before a precondition is judged.
     let expected = if_match(&req)?;
-    let region = state.config.default_phone_region;
     let store = state.stores.custom_fields.clone();
-    let patch = body.0;
-    let field = blocking(move || {
-        let id = id.to_string();
-        let current = store.field_definition(&id)?;
-        let (draft, archived) = patch.apply(&current, region)?;
-        store.update_field(&id, draft, archived, expected.or(Some(current.version)))
-    })
-    .await?;
+    let version = current.version;
+    let field =
+        blocking(move || store.update_field(&id, draft, archived, expected.or(Some(version))))
+            .await?;
     Ok(ok_with_etag(field.version, &FieldDto::from(field)))
 }
 

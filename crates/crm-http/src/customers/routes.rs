@@ -207,7 +207,6 @@ pub(crate) async fn update_customer(
         Utc::now().date_naive(),
         &sources,
     );
-    let expected = if_match(&req)?;
     let actor = actor(&state, &caller.0).await?;
     let id = id.to_string();
     let current = {
@@ -234,6 +233,8 @@ pub(crate) async fn update_customer(
     )
     .await?;
     let (patch, custom) = together(patch, custom)?;
+    // Bad input is reported before a precondition is judged.
+    let expected = if_match(&req)?;
     let mut fields = patch.apply(Some(&current.fields));
     fields.custom_fields = custom;
     let store = state.stores.customers.clone();
