@@ -401,7 +401,120 @@ async fn contacts_carry_their_own_fields(db: TestDatabase) {
     assert_eq!(listed["items"][0]["custom_fields"], json!({}));
 }
 
+async fn lists_filter_by_custom_fields(db: TestDatabase) {
+    seed_user(&db, "admin@example.com", Role::Admin);
+    seed_user(&db, "rep@example.com", Role::Rep);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (admin, _) = login(&app, "admin@example.com").await;
+    let (token, _) = login(&app, "rep@example.com").await;
+    for body in [
+        json!({"entity": "customer", "key": "budget", "label": "Budget", "type": "decimal"}),
+        json!({"entity": "customer", "key": "tier", "label": "Tier", "type": "single_select",
+            "rules": {"options": [{"key": "gold", "label": "Gold"}, {"key": "silver", "label": "Silver"}]}}),
+        json!({"entity": "customer", "key": "interests", "label": "Interests", "type": "multi_select",
+            "rules": {"options": [{"key": "tea", "label": "Tea"}, {"key": "wine", "label": "Wine"}]}}),
+        json!({"entity": "customer", "key": "signed_on", "label": "Signed", "type": "date"}),
+        json!({"entity": "customer", "key": "vip", "label": "VIP", "type": "boolean"}),
+    ] {
+        let (status, _, field) = send(
+            &app,
+            request("POST", "/api/v1/custom-fields", Some(&admin), Some(body)),
+        )
+        .await;
+        assert_eq!(status, 201, "{field}");
+    }
+    for (name, values) in [
+        (
+            "A",
+            json!({"budget": 50, "tier": "gold", "interests": ["tea"], "signed_on": "2026-01-15", "vip": true}),
+        ),
+        (
+            "B",
+            json!({"budget": 150.25, "tier": "silver", "interests": ["tea", "wine"], "signed_on": "2026-07-01"}),
+        ),
+        (
+            "C",
+            json!({"budget": 1000, "interests": ["wine"], "vip": false}),
+        ),
+        ("D", json!({})),
+    ] {
+        let (status, _, body) = send(
+            &app,
+            request(
+                "POST",
+                "/api/v1/customers",
+                Some(&token),
+                Some(json!({"kind": "company", "name": name, "custom_fields": values})),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let names = |query: &'static str| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let (status, _, page) = send(
+                app,
+                request(
+                    "GET",
+                    &format!("/api/v1/customers?{query}"),
+                    Some(&token),
+                    None,
+                ),
+            )
+            .await;
+            assert_eq!(status, 200, "{query}: {page}");
+            page["items"]
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|i| i["name"].as_str().map(str::to_string))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(names("cf.budget%5Bgte%5D=100").await, ["B", "C"]);
+    assert_eq!(names("cf.budget[lte]=150.25").await, ["A", "B"]);
+    assert_eq!(names("cf.budget=150.25").await, ["B"]);
+    assert_eq!(names("cf.tier=gold").await, ["A"]);
+    assert_eq!(names("cf.tier[in]=gold,silver").await, ["A", "B"]);
+    assert_eq!(names("cf.interests[contains]=wine").await, ["B", "C"]);
+    assert_eq!(names("cf.signed_on[lte]=2026-06-30").await, ["A"]);
+    assert_eq!(names("cf.vip=false").await, ["C"]);
+    assert_eq!(
+        names("cf.budget[gte]=100&cf.interests[contains]=tea&sort=-name").await,
+        ["B"]
+    );
+    for (query, pointer) in [
+        ("cf.nope=1", "/query/cf.nope"),
+        ("cf.budget[near]=1", "/query/cf.budget[near]"),
+        ("cf.budget=lots", "/query/cf.budget"),
+        ("cf.tier[gte]=gold", "/query/cf.tier[gte]"),
+        ("cf.tier=bronze", "/query/cf.tier"),
+    ] {
+        let (status, _, problem) = send(
+            &app,
+            request(
+                "GET",
+                &format!("/api/v1/customers?{query}"),
+                Some(&token),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(
+            (status, problem["errors"][0]["pointer"].as_str()),
+            (400, Some(pointer)),
+            "{query}: {problem}"
+        );
+    }
+}
+
 backend_tests!(async actix:
     definitions_schema_and_values,
     contacts_carry_their_own_fields,
+    lists_filter_by_custom_fields,
 );

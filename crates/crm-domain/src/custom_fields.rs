@@ -770,6 +770,117 @@ pub fn check_values(
     Ok(CheckedValues { values, index })
 }
 
+/// How a list filters by a custom field: `cf.<key>=v`, `cf.<key>[gte]=v`, `[lte]`,
+/// `[in]=a,b` and, for multi-selects, `[contains]=option`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomFilterOp {
+    /// Equal (for a multi-select: has the option).
+    Eq,
+    /// At least.
+    Gte,
+    /// At most.
+    Lte,
+    /// One of.
+    In,
+    /// A multi-select that has the option.
+    Contains,
+}
+
+impl CustomFilterOp {
+    /// Parses the bracketed operator (`None`: no brackets, equality).
+    pub fn parse(raw: Option<&str>) -> Option<Self> {
+        match raw {
+            None => Some(Self::Eq),
+            Some("gte") => Some(Self::Gte),
+            Some("lte") => Some(Self::Lte),
+            Some("in") => Some(Self::In),
+            Some("contains") => Some(Self::Contains),
+            Some(_) => None,
+        }
+    }
+}
+
+/// A custom field filter resolved against its definition: the index keys to compare with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomFilter {
+    /// The field.
+    pub field_id: String,
+    /// The comparison.
+    pub op: CustomFilterOp,
+    /// One key (`In`: one or more), all numbers or all text.
+    pub keys: Vec<IndexKey>,
+}
+
+impl FieldDefinition {
+    /// The filter `op` with the query text `raw` asks for, or why it cannot be one.
+    pub fn filter(
+        &self,
+        op: CustomFilterOp,
+        raw: &str,
+        region: PhoneRegion,
+    ) -> Result<CustomFilter, String> {
+        let t = self.field_type;
+        let ordered =
+            t.is_numeric() || matches!(t, FieldType::Date | FieldType::DateTime | FieldType::Text);
+        match op {
+            CustomFilterOp::Gte | CustomFilterOp::Lte if !ordered || t == FieldType::Boolean => {
+                return Err(format!("{} fields have no order", t.as_str()));
+            }
+            CustomFilterOp::Contains if t != FieldType::MultiSelect => {
+                return Err("contains is for multi_select fields".into());
+            }
+            _ => {}
+        }
+        // Filters may name archived options, and any user id.
+        let mut lenient = self.clone();
+        for option in &mut lenient.rules.options {
+            option.archived = false;
+        }
+        let key_of = |text: &str| -> Result<IndexKey, String> {
+            let value = match t {
+                FieldType::Integer | FieldType::Decimal => serde_json::from_str::<Value>(text)
+                    .ok()
+                    .filter(Value::is_number)
+                    .ok_or_else(|| "not a number".to_string())?,
+                FieldType::Money => {
+                    let amount = serde_json::from_str::<Value>(text)
+                        .ok()
+                        .filter(Value::is_number)
+                        .ok_or_else(|| "not an amount in minor units".to_string())?;
+                    json!({
+                        "amount_minor": amount,
+                        "currency": self.rules.currency.clone().unwrap_or_else(|| "CNY".into()),
+                    })
+                }
+                FieldType::Boolean => match text {
+                    "true" => json!(true),
+                    "false" => json!(false),
+                    _ => return Err("true or false".into()),
+                },
+                FieldType::MultiSelect => json!([text]),
+                _ => json!(text),
+            };
+            lenient
+                .check_value(&value, "", region, &|_| true)
+                .map_err(|e| e.message)?
+                .keys
+                .into_iter()
+                .next()
+                .ok_or_else(|| "no value".to_string())
+        };
+        let keys = if op == CustomFilterOp::In {
+            raw.split(',').map(key_of).collect::<Result<Vec<_>, _>>()?
+        } else {
+            vec![key_of(raw)?]
+        };
+        Ok(CustomFilter {
+            field_id: self.id.clone(),
+            op,
+            keys,
+        })
+    }
+}
+
 /// A field definition as an admin writes it (create, or the whole definition after a change).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldDraft {
@@ -863,6 +974,15 @@ impl FieldDraft {
             "currency",
             &mut errors,
         );
+        for (name, length) in [("min_length", r.min_length), ("max_length", r.max_length)] {
+            if length.is_some_and(|l| l > LONG_TEXT_MAX) {
+                errors.push(error(
+                    &format!("/rules/{name}"),
+                    "out_of_range",
+                    format!("0 to {LONG_TEXT_MAX}"),
+                ));
+            }
+        }
         if let (Some(min), Some(max)) = (r.min_length, r.max_length) {
             if min > max {
                 errors.push(error(

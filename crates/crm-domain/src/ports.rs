@@ -148,6 +148,8 @@ pub struct CustomerFilter {
     /// The order; the page position is one [`crate::customers::CustomerSort::encode_position`]
     /// wrote for the same order.
     pub sort: crate::customers::CustomerSort,
+    /// Custom field conditions, all of which must hold.
+    pub custom: Vec<crate::custom_fields::CustomFilter>,
 }
 
 /// Who is acting, for records and audit.

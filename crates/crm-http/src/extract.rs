@@ -48,7 +48,7 @@ pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _req| query_error(err).into())
 }
 
-fn query_error(err: QueryPayloadError) -> ApiError {
+pub(crate) fn query_error(err: QueryPayloadError) -> ApiError {
     let message = match &err {
         QueryPayloadError::Deserialize(e) => e.to_string(),
         _ => "the query string could not be read".to_string(),

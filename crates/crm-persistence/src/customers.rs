@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use crm_domain::contact_points::Phone;
-use crm_domain::custom_fields::FieldEntity;
+use crm_domain::custom_fields::{CustomFilter, FieldEntity, IndexKey};
 use crm_domain::customers::{
     Customer, CustomerFields, CustomerKind, CustomerSort, CustomerSortKey, FieldChange,
     LifecycleStatus, SortPosition, SortValue,
@@ -20,7 +20,9 @@ use serde_json::{json, Value};
 use crate::convert::{corrupt, new_id, stored, utc};
 use crate::custom_fields::{definitions_of, keep_archived, live_keys, write_values};
 use crate::errors::TxError;
-use crate::schema::{contact_phones, contacts, customer_events, customers, users};
+use crate::schema::{
+    contact_phones, contacts, custom_field_values, customer_events, customers, users,
+};
 use crate::{Database, DbConnection};
 
 #[derive(Queryable, Selectable)]
@@ -491,6 +493,9 @@ fn filtered<'a>(
                 .sql(""),
         });
     }
+    for condition in &filter.custom {
+        query = query.filter(custom_condition(condition));
+    }
     if let Some(at) = filter.created_after {
         query = query.filter(customers::created_at.ge(stored(at)));
     }
@@ -504,6 +509,79 @@ fn filtered<'a>(
         query = query.filter(customers::updated_at.lt(stored(at)));
     }
     Ok(query)
+}
+
+/// `customers.id IN (ids whose value of a custom field meets condition)`, served by the
+/// `(field, value, record)` indexes.
+fn custom_condition(
+    condition: &CustomFilter,
+) -> Box<dyn BoxableExpression<customers::table, Db, SqlType = Bool>> {
+    use crm_domain::custom_fields::CustomFilterOp as Op;
+    let of_field = custom_field_values::table
+        .filter(custom_field_values::field_id.eq(condition.field_id.clone()));
+    let ids = custom_field_values::record_id;
+    let numbers: Vec<i64> = condition
+        .keys
+        .iter()
+        .filter_map(|k| match k {
+            IndexKey::Number(n) => Some(*n),
+            IndexKey::Text(_) => None,
+        })
+        .collect();
+    let texts: Vec<String> = condition
+        .keys
+        .iter()
+        .filter_map(|k| match k {
+            IndexKey::Text(t) => Some(t.clone()),
+            IndexKey::Number(_) => None,
+        })
+        .collect();
+    let first_number = numbers.first().copied().unwrap_or_default();
+    let first_text = texts.first().cloned().unwrap_or_default();
+    match (condition.op, !numbers.is_empty()) {
+        (Op::Gte, true) => Box::new(
+            customers::id.eq_any(
+                of_field
+                    .filter(custom_field_values::value_number.ge(first_number))
+                    .select(ids),
+            ),
+        ),
+        (Op::Lte, true) => Box::new(
+            customers::id.eq_any(
+                of_field
+                    .filter(custom_field_values::value_number.le(first_number))
+                    .select(ids),
+            ),
+        ),
+        (Op::Gte, false) => Box::new(
+            customers::id.eq_any(
+                of_field
+                    .filter(custom_field_values::value_text.ge(first_text))
+                    .select(ids),
+            ),
+        ),
+        (Op::Lte, false) => Box::new(
+            customers::id.eq_any(
+                of_field
+                    .filter(custom_field_values::value_text.le(first_text))
+                    .select(ids),
+            ),
+        ),
+        (Op::Eq | Op::In | Op::Contains, true) => Box::new(
+            customers::id.eq_any(
+                of_field
+                    .filter(custom_field_values::value_number.eq_any(numbers))
+                    .select(ids),
+            ),
+        ),
+        (Op::Eq | Op::In | Op::Contains, false) => Box::new(
+            customers::id.eq_any(
+                of_field
+                    .filter(custom_field_values::value_text.eq_any(texts))
+                    .select(ids),
+            ),
+        ),
+    }
 }
 
 /// Orders `query` by `sort` and keeps at most `limit` rows after `after`.

@@ -481,7 +481,7 @@ pub(crate) struct UpdateField {
     #[serde(default, deserialize_with = "nullable_whole")]
     #[schema(value_type = i64, minimum = -1000000, maximum = 1000000)]
     pub position: Option<Option<i64>>,
-    /// New rules (replace the old ones).
+    /// New rules (replace the old ones; `{}` removes them all).
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = RulesDto)]
     pub rules: Option<Option<RulesDto>>,
@@ -547,6 +547,10 @@ impl UpdateField {
             self.archived.as_ref().map(|v| v.as_ref().map(|_| ())),
             "/archived",
         );
+        not_null(
+            self.rules.as_ref().map(|v| v.as_ref().map(|_| ())),
+            "/rules",
+        );
         let field_type = self
             .field_type
             .flatten()
@@ -554,8 +558,8 @@ impl UpdateField {
             .unwrap_or(current.field_type);
         let rules = match self.rules {
             Some(Some(rules)) => rules.into_domain(field_type, &mut errors),
-            Some(None) => FieldRules::default(),
-            None => current.rules.clone(),
+            // `null` is refused above; `{}` clears the rules.
+            Some(None) | None => current.rules.clone(),
         };
         let position = self.position.flatten().unwrap_or(current.position);
         position_error(position, &mut errors);

@@ -3,7 +3,7 @@
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use crm_domain::custom_fields::FieldEntity;
+use crm_domain::custom_fields::{CustomFilter, CustomFilterOp, FieldEntity};
 use crm_domain::customers::CustomerSort;
 use crm_domain::identity::{Principal, Role};
 use crm_domain::ports::{CustomerFilter, OwnershipChange};
@@ -75,6 +75,13 @@ pub(crate) async fn create_customer(
 }
 
 /// Lists the customers you may see, filtered, in the requested order (default: creation order).
+///
+/// Custom fields filter too: `cf.<key>=value` (equal; for a multi-select, has the option),
+/// `cf.<key>[gte]=value` and `cf.<key>[lte]=value` (numbers, money in minor units, dates,
+/// instants, text), `cf.<key>[in]=a,b`, and `cf.<key>[contains]=option` for multi-selects.
+/// Values are written as in the field's type (`true`/`false`, `2026-06-30`, `150.25`). A
+/// parameter naming no live field, an unknown operator or a value the field cannot hold is a 400
+/// naming the parameter.
 #[utoipa::path(
     tag = "customers",
     operation_id = "list_customers",
@@ -90,12 +97,23 @@ pub(crate) async fn create_customer(
 )]
 #[get("/customers")]
 pub(crate) async fn list_customers(
+    req: HttpRequest,
     state: web::Data<ApiState>,
     caller: Caller,
-    query: web::Query<CustomerQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
+    // `cf.<key>[op]` parameters name custom fields; the rest are the documented ones.
+    let (custom, documented): (Vec<_>, Vec<_>) =
+        url::form_urlencoded::parse(req.query_string().as_bytes())
+            .into_owned()
+            .partition(|(name, _)| name.starts_with("cf."));
+    let documented = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(documented)
+        .finish();
+    let query = web::Query::<CustomerQuery>::from_query(&documented)
+        .map_err(crate::extract::query_error)?
+        .into_inner();
     query.check()?;
+    let custom = custom_filters(&state, custom).await?;
     let page = PageQuery {
         limit: query.limit,
         cursor: query.cursor,
@@ -131,6 +149,7 @@ pub(crate) async fn list_customers(
         updated_after: query.updated_after,
         updated_before: query.updated_before,
         sort,
+        custom,
     };
     let actor = actor(&state, &caller.0).await?;
     let store = state.stores.customers.clone();
@@ -487,4 +506,41 @@ async fn active_lead_sources(
     let store = state.stores.lead_sources.clone();
     let sources = blocking(move || store.lead_sources(false)).await?;
     Ok(sources.into_iter().map(|s| s.key).collect())
+}
+
+/// The custom field conditions of a customer list: `cf.<key>=v`, `cf.<key>[gte]=v`, `[lte]`,
+/// `[in]=a,b`, `[contains]=option`, each resolved against the live definitions; a parameter that
+/// names no field, an unknown operator or an impossible value is a 400 naming the parameter.
+async fn custom_filters(
+    state: &ApiState,
+    params: Vec<(String, String)>,
+) -> Result<Vec<CustomFilter>, ApiError> {
+    if params.is_empty() {
+        return Ok(Vec::new());
+    }
+    let store = state.stores.custom_fields.clone();
+    let definitions =
+        blocking(move || store.field_definitions(FieldEntity::Customer, false)).await?;
+    let region = state.config.default_phone_region;
+    params
+        .into_iter()
+        .map(|(name, value)| {
+            let spec = name.trim_start_matches("cf.");
+            let (key, op) = match spec.split_once('[') {
+                Some((key, rest)) => (key, rest.strip_suffix(']').map(Some).unwrap_or(Some(""))),
+                None => (spec, None),
+            };
+            let bad = |message: String| invalid_query(&name, "invalid", message);
+            let op = CustomFilterOp::parse(op)
+                .ok_or_else(|| bad("the operator is one of gte, lte, in, contains".into()))?;
+            let definition = definitions
+                .iter()
+                .find(|d| d.key == key)
+                .ok_or_else(|| bad("no such custom field".into()))?;
+            if value.len() > 1000 || value.contains('\0') {
+                return Err(bad("at most 1000 characters, without NUL".into()));
+            }
+            definition.filter(op, &value, region).map_err(bad)
+        })
+        .collect()
 }
