@@ -906,16 +906,8 @@ pub struct FieldDraft {
     pub unique: bool,
 }
 
-/// The longest field key.
-pub const KEY_MAX: usize = 50;
-/// The pattern of a field key.
-pub const KEY_PATTERN: &str = "^[a-z][a-z0-9_]{0,49}$";
-
 fn is_key(raw: &str) -> bool {
-    let mut chars = raw.chars();
-    raw.len() <= KEY_MAX
-        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    crate::keys::check_key(raw, "").is_ok()
 }
 
 impl FieldDraft {

@@ -6,12 +6,10 @@ use chrono::{DateTime, Utc};
 
 use crate::FieldError;
 
-/// The longest key.
-pub const KEY_MAX: usize = 50;
+pub use crate::keys::{check_key, KEY_MAX, KEY_PATTERN};
+
 /// The longest label.
 pub const LABEL_MAX: usize = 100;
-/// The pattern of a key: lower-case ASCII letters, digits and `_`, starting with a letter.
-pub const KEY_PATTERN: &str = "^[a-z][a-z0-9_]{0,49}$";
 
 /// A lead source as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,23 +50,6 @@ pub struct LeadSourceChanges {
     pub position: Option<i64>,
     /// Archive or bring back.
     pub archived: Option<bool>,
-}
-
-/// A key matching [`KEY_PATTERN`].
-pub fn check_key(raw: &str, pointer: &str) -> Result<String, FieldError> {
-    let mut chars = raw.chars();
-    let valid = raw.len() <= KEY_MAX
-        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if valid {
-        Ok(raw.to_string())
-    } else {
-        Err(FieldError::new(
-            pointer,
-            "invalid_key",
-            format!("1 to {KEY_MAX} lower-case letters, digits or _, starting with a letter"),
-        ))
-    }
 }
 
 /// A label: trimmed, 1 to [`LABEL_MAX`] characters.

@@ -7,6 +7,7 @@ pub mod custom_fields;
 pub mod customers;
 pub mod error;
 pub mod identity;
+pub mod keys;
 pub mod lead_sources;
 pub mod page;
 pub mod ports;

@@ -60,6 +60,20 @@ pub(crate) async fn check_custom_fields(
     .map(|checked| checked.values))
 }
 
+/// [`check_custom_fields`] for a merge patch of a stored record: `given` is the body's
+/// `custom_fields` member (absent, `null` to remove every value, or the values to change).
+pub(crate) async fn check_custom_patch(
+    state: &ApiState,
+    entity: FieldEntity,
+    given: Option<Option<Map<String, Value>>>,
+    current: &BTreeMap<String, Value>,
+) -> Result<Result<BTreeMap<String, Value>, Vec<FieldError>>, ApiError> {
+    let given = given.map(|given| {
+        given.unwrap_or_else(|| current.keys().map(|k| (k.clone(), Value::Null)).collect())
+    });
+    check_custom_fields(state, entity, given, Some(current.clone())).await
+}
+
 /// The record's validated fields and its custom values, or one validation error listing the
 /// problems of both.
 pub(crate) fn together<T>(

@@ -10,7 +10,7 @@ use super::dto::{ContactBody, ContactDto, ContactList, ContactQuery};
 use crate::auth::actor::actor;
 use crate::auth::Caller;
 use crate::blocking::blocking;
-use crate::custom_values::{check_custom_fields, together};
+use crate::custom_values::{check_custom_fields, check_custom_patch, together};
 use crate::extract::ApiJson;
 use crate::pagination::{cursor, invalid_query, PageQuery};
 use crate::responses::{created, if_match, ok_with_etag};
@@ -246,22 +246,11 @@ pub(crate) async fn update_contact(
             (actor.clone(), customer_id.clone(), contact_id.clone());
         blocking(move || store.contact(&actor, &customer_id, &contact_id)).await?
     };
-    let given = given.map(|given| {
-        // `null` for the whole object removes every value.
-        given.unwrap_or_else(|| {
-            current
-                .fields
-                .custom_fields
-                .keys()
-                .map(|k| (k.clone(), serde_json::Value::Null))
-                .collect()
-        })
-    });
-    let custom = check_custom_fields(
+    let custom = check_custom_patch(
         &state,
         FieldEntity::Contact,
         given,
-        Some(current.fields.custom_fields.clone()),
+        &current.fields.custom_fields,
     )
     .await?;
     let (patch, custom) = together(patch, custom)?;

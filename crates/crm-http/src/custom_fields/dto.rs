@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::responses::{nullable, nullable_whole, optional_whole, whole};
+use crate::responses::{non_null, nullable, nullable_whole, optional_whole, whole};
 
 /// The records that carry custom fields.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -518,57 +518,26 @@ impl UpdateField {
         region: crm_domain::contact_points::PhoneRegion,
     ) -> Result<(FieldDraft, bool), DomainError> {
         let mut errors = Vec::new();
-        let mut not_null = |value: Option<Option<()>>, pointer: &str| {
-            if matches!(value, Some(None)) {
-                errors.push(FieldError::new(pointer, "required", "must not be null"));
-            }
-        };
-        not_null(
-            self.label.as_ref().map(|v| v.as_ref().map(|_| ())),
-            "/label",
-        );
-        not_null(
-            self.field_type.as_ref().map(|v| v.as_ref().map(|_| ())),
-            "/type",
-        );
-        not_null(
-            self.required.as_ref().map(|v| v.as_ref().map(|_| ())),
-            "/required",
-        );
-        not_null(
-            self.position.as_ref().map(|v| v.as_ref().map(|_| ())),
-            "/position",
-        );
-        not_null(
-            self.unique.as_ref().map(|v| v.as_ref().map(|_| ())),
-            "/unique",
-        );
-        not_null(
-            self.archived.as_ref().map(|v| v.as_ref().map(|_| ())),
-            "/archived",
-        );
-        not_null(
-            self.rules.as_ref().map(|v| v.as_ref().map(|_| ())),
-            "/rules",
-        );
-        let field_type = self
-            .field_type
-            .flatten()
+        let label = non_null(self.label, "/label", &mut errors);
+        let field_type = non_null(self.field_type, "/type", &mut errors);
+        let required = non_null(self.required, "/required", &mut errors);
+        let position = non_null(self.position, "/position", &mut errors);
+        let unique = non_null(self.unique, "/unique", &mut errors);
+        let archived = non_null(self.archived, "/archived", &mut errors);
+        let rules = non_null(self.rules, "/rules", &mut errors);
+        let field_type = field_type
             .map(FieldType::from)
             .unwrap_or(current.field_type);
-        let rules = match self.rules {
-            Some(Some(rules)) => rules.into_domain(field_type, &mut errors),
-            // `null` is refused above; `{}` clears the rules.
-            Some(None) | None => current.rules.clone(),
+        let rules = match rules {
+            Some(rules) => rules.into_domain(field_type, &mut errors),
+            None => current.rules.clone(),
         };
-        let position = self.position.flatten().unwrap_or(current.position);
+        let position = position.unwrap_or(current.position);
         position_error(position, &mut errors);
         let draft = FieldDraft {
             entity: current.entity,
             key: current.key.clone(),
-            label: self
-                .label
-                .flatten()
+            label: label
                 .map(|l| l.trim().to_string())
                 .unwrap_or_else(|| current.label.clone()),
             help_text: match self.help_text {
@@ -576,16 +545,16 @@ impl UpdateField {
                 None => current.help_text.clone(),
             },
             field_type,
-            required: self.required.flatten().unwrap_or(current.required),
+            required: required.unwrap_or(current.required),
             default: match self.default {
                 Some(d) => d.filter(|d| !d.is_null()),
                 None => current.default.clone(),
             },
             position,
             rules,
-            unique: self.unique.flatten().unwrap_or(current.unique),
+            unique: unique.unwrap_or(current.unique),
         };
-        let archived = self.archived.flatten().unwrap_or(current.archived);
+        let archived = archived.unwrap_or(current.archived);
         finish(draft, errors, region).map(|draft| (draft, archived))
     }
 }

@@ -16,7 +16,7 @@ use super::dto::{
 use crate::auth::actor::actor;
 use crate::auth::Caller;
 use crate::blocking::blocking;
-use crate::custom_values::{check_custom_fields, together};
+use crate::custom_values::{check_custom_fields, check_custom_patch, together};
 use crate::extract::ApiJson;
 use crate::pagination::{cursor, invalid_query, PageQuery};
 use crate::responses::{created, if_match, ok_with_etag};
@@ -233,22 +233,11 @@ pub(crate) async fn update_customer(
         let (actor, id) = (actor.clone(), id.clone());
         blocking(move || store.customer(&actor, &id)).await?
     };
-    let given = given.map(|given| {
-        // `null` for the whole object removes every value.
-        given.unwrap_or_else(|| {
-            current
-                .fields
-                .custom_fields
-                .keys()
-                .map(|k| (k.clone(), serde_json::Value::Null))
-                .collect()
-        })
-    });
-    let custom = check_custom_fields(
+    let custom = check_custom_patch(
         &state,
         FieldEntity::Customer,
         given,
-        Some(current.fields.custom_fields.clone()),
+        &current.fields.custom_fields,
     )
     .await?;
     let (patch, custom) = together(patch, custom)?;
