@@ -488,7 +488,43 @@ async fn lists_filter_by_custom_fields(db: TestDatabase) {
         names("cf.budget[gte]=100&cf.interests[contains]=tea&sort=-name").await,
         ["B"]
     );
+    assert_eq!(names("sort=cf.budget").await, ["A", "B", "C", "D"]);
+    assert_eq!(
+        names("sort=-cf.budget").await,
+        ["C", "B", "A", "D"],
+        "no value: last"
+    );
+    assert_eq!(names("sort=cf.signed_on").await, ["A", "B", "C", "D"]);
+    assert_eq!(
+        names("sort=-cf.vip&cf.budget[lte]=1000").await,
+        ["A", "C", "B"]
+    );
+    for sort in ["cf.budget", "-cf.budget", "-cf.signed_on"] {
+        let mut walked = Vec::new();
+        let mut uri = format!("/api/v1/customers?limit=1&sort={sort}");
+        loop {
+            let (status, _, page) = send(&app, request("GET", &uri, Some(&token), None)).await;
+            assert_eq!(status, 200, "{page}");
+            for item in page["items"].as_array().cloned().unwrap_or_default() {
+                walked.push(item["name"].as_str().unwrap_or_default().to_string());
+            }
+            match page["next_cursor"].as_str() {
+                Some(next) => uri = format!("/api/v1/customers?limit=1&sort={sort}&cursor={next}"),
+                None => break,
+            }
+        }
+        let whole = names(match sort {
+            "cf.budget" => "sort=cf.budget",
+            "-cf.budget" => "sort=-cf.budget",
+            _ => "sort=-cf.signed_on",
+        })
+        .await;
+        assert_eq!(walked, whole, "{sort} one page at a time");
+    }
     for (query, pointer) in [
+        ("sort=cf.interests", "/query/sort"),
+        ("sort=cf.nope", "/query/sort"),
+        ("sort=budget", "/query/sort"),
         ("cf.nope=1", "/query/cf.nope"),
         ("cf.budget[near]=1", "/query/cf.budget[near]"),
         ("cf.budget=lots", "/query/cf.budget"),

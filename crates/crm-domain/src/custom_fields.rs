@@ -881,6 +881,58 @@ impl FieldDefinition {
     }
 }
 
+/// A list ordered by a custom field (`sort=cf.<key>`, `-cf.<key>` for descending): by its
+/// value, ties by id; records without a value come last in either direction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomSort {
+    /// The field.
+    pub field_id: String,
+    /// Its key, as the sort names it.
+    pub key: String,
+    /// Values compare as numbers (else as text).
+    pub numeric: bool,
+    /// Largest first.
+    pub descending: bool,
+}
+
+const SORT_SEPARATOR: char = '\u{1f}';
+
+impl CustomSort {
+    /// The sort as the query names it.
+    pub fn name(&self) -> String {
+        format!("{}cf.{}", if self.descending { "-" } else { "" }, self.key)
+    }
+
+    /// The position after a record with `value` (`None`: no value) and `id`, for a cursor.
+    pub fn encode_position(&self, value: Option<&IndexKey>, id: &str) -> String {
+        let value = match value {
+            Some(IndexKey::Number(n)) => format!("n{n}"),
+            Some(IndexKey::Text(t)) => format!("t{t}"),
+            None => "-".into(),
+        };
+        format!("{}{SORT_SEPARATOR}{value}{SORT_SEPARATOR}{id}", self.name())
+    }
+
+    /// Reads a position [`CustomSort::encode_position`] wrote for this same sort.
+    pub fn decode_position(&self, raw: &str) -> Option<(Option<IndexKey>, String)> {
+        let rest = raw
+            .strip_prefix(&self.name())?
+            .strip_prefix(SORT_SEPARATOR)?;
+        let (value, id) = rest.rsplit_once(SORT_SEPARATOR)?;
+        if id.is_empty() {
+            return None;
+        }
+        let value = if value == "-" {
+            None
+        } else if let Some(n) = value.strip_prefix('n') {
+            Some(IndexKey::Number(n.parse().ok()?))
+        } else {
+            Some(IndexKey::Text(value.strip_prefix('t')?.to_string()))
+        };
+        Some((value, id.to_string()))
+    }
+}
+
 /// A field definition as an admin writes it (create, or the whole definition after a change).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldDraft {
@@ -1138,6 +1190,33 @@ mod tests {
                 archived: *k == "old",
             })
             .collect()
+    }
+
+    #[test]
+    fn custom_sort_positions_round_trip() {
+        let sort = CustomSort {
+            field_id: "f".into(),
+            key: "budget".into(),
+            numeric: true,
+            descending: true,
+        };
+        for value in [
+            Some(IndexKey::Number(-15)),
+            Some(IndexKey::Text("a\u{1f}b".into())),
+            None,
+        ] {
+            let raw = sort.encode_position(value.as_ref(), "id-1");
+            assert_eq!(sort.decode_position(&raw), Some((value, "id-1".into())));
+        }
+        let other = CustomSort {
+            descending: false,
+            ..sort.clone()
+        };
+        assert_eq!(
+            other.decode_position(&sort.encode_position(None, "x")),
+            None
+        );
+        assert_eq!(sort.decode_position("-cf.budget\u{1f}nx\u{1f}id"), None);
     }
 
     #[test]

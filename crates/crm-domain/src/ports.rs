@@ -150,6 +150,9 @@ pub struct CustomerFilter {
     pub sort: crate::customers::CustomerSort,
     /// Custom field conditions, all of which must hold.
     pub custom: Vec<crate::custom_fields::CustomFilter>,
+    /// Order by a custom field instead of `sort`; the page position is one
+    /// [`crate::custom_fields::CustomSort::encode_position`] wrote.
+    pub custom_sort: Option<crate::custom_fields::CustomSort>,
 }
 
 /// Who is acting, for records and audit.

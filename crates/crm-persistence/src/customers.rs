@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use crm_domain::contact_points::Phone;
-use crm_domain::custom_fields::{CustomFilter, FieldEntity, IndexKey};
+use crm_domain::custom_fields::{CustomFilter, CustomSort, FieldEntity, IndexKey};
 use crm_domain::customers::{
     Customer, CustomerFields, CustomerKind, CustomerSort, CustomerSortKey, FieldChange,
     LifecycleStatus, SortPosition, SortValue,
@@ -672,6 +672,180 @@ fn sorted_page<'a>(
     query.limit(limit)
 }
 
+/// How many value index entries one step of a custom-field-ordered walk reads.
+const SORT_BATCH: i64 = 200;
+
+/// The next entries of a custom field's value index after `position`, in the sort's order:
+/// `(record id, the value as an index key)`.
+fn value_batch(
+    conn: &mut DbConnection,
+    sort: &CustomSort,
+    position: Option<&(IndexKey, String)>,
+) -> Result<Vec<(String, IndexKey)>, TxError> {
+    let mut query = custom_field_values::table
+        .filter(custom_field_values::field_id.eq(sort.field_id.clone()))
+        .select((
+            custom_field_values::record_id,
+            custom_field_values::value_number,
+            custom_field_values::value_text,
+        ))
+        .limit(SORT_BATCH)
+        .into_boxed();
+    let id = custom_field_values::record_id;
+    macro_rules! walk {
+        ($column:expr, $value:expr) => {{
+            query = match (position, sort.descending) {
+                (None, false) => query.order(($column.asc(), id.asc())),
+                (None, true) => query.order(($column.desc(), id.desc())),
+                (Some((_, after)), false) => query
+                    .filter($column.ge($value))
+                    .filter(
+                        $column
+                            .gt($value)
+                            .or($column.eq($value).and(id.gt(after.clone()))),
+                    )
+                    .order(($column.asc(), id.asc())),
+                (Some((_, after)), true) => query
+                    .filter($column.le($value))
+                    .filter(
+                        $column
+                            .lt($value)
+                            .or($column.eq($value).and(id.lt(after.clone()))),
+                    )
+                    .order(($column.desc(), id.desc())),
+            };
+        }};
+    }
+    if sort.numeric {
+        let value = match position {
+            Some((IndexKey::Number(n), _)) => *n,
+            _ => 0,
+        };
+        query = query.filter(custom_field_values::value_number.is_not_null());
+        walk!(custom_field_values::value_number, value);
+    } else {
+        let value = match position {
+            Some((IndexKey::Text(t), _)) => t.clone(),
+            _ => String::new(),
+        };
+        query = query.filter(custom_field_values::value_text.is_not_null());
+        walk!(custom_field_values::value_text, value.clone());
+    }
+    let rows: Vec<(String, Option<i64>, Option<String>)> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, number, text)| {
+            let key = match (number, text) {
+                (Some(n), _) => IndexKey::Number(n),
+                (None, t) => IndexKey::Text(t.unwrap_or_default()),
+            };
+            (id, key)
+        })
+        .collect())
+}
+
+/// A page of customers ordered by a custom field: the value index is walked in order and each
+/// step's customers are read with the list's filters and visibility; when the values run out,
+/// the customers without a value follow, by id.
+fn list_by_custom_field(
+    db: &Database,
+    actor: &Actor,
+    filter: &CustomerFilter,
+    sort: &CustomSort,
+    page: &PageRequest,
+) -> Result<Page<Customer>, DomainError> {
+    let after = match &page.after {
+        None => None,
+        Some(raw) => Some(sort.decode_position(raw).ok_or_else(|| {
+            DomainError::Validation(vec![FieldError::new(
+                "/query/cursor",
+                "invalid",
+                "not a cursor of this sort order",
+            )])
+        })?),
+    };
+    let wanted = page.limit as usize + 1;
+    let backend = db.backend();
+    db.read(|conn| {
+        let mut found: Vec<(CustomerRow, Option<IndexKey>)> = Vec::new();
+        let in_missing = matches!(after, Some((None, _)));
+        if !in_missing {
+            let mut position: Option<(IndexKey, String)> =
+                after.clone().and_then(|(value, id)| value.map(|v| (v, id)));
+            'walk: loop {
+                let batch = value_batch(conn, sort, position.as_ref())?;
+                let Some(last) = batch.last().cloned() else {
+                    break;
+                };
+                let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
+                let rows: Vec<CustomerRow> = filtered(backend, actor, filter)?
+                    .filter(customers::id.eq_any(ids))
+                    .load(conn)?;
+                let mut by_id: std::collections::HashMap<String, CustomerRow> =
+                    rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+                for (id, key) in &batch {
+                    if let Some(row) = by_id.remove(id) {
+                        found.push((row, Some(key.clone())));
+                        if found.len() == wanted {
+                            break 'walk;
+                        }
+                    }
+                }
+                if (batch.len() as i64) < SORT_BATCH {
+                    break;
+                }
+                position = Some((last.1, last.0));
+            }
+        }
+        if found.len() < wanted {
+            let with_value = custom_field_values::table
+                .filter(custom_field_values::field_id.eq(sort.field_id.clone()))
+                .select(custom_field_values::record_id);
+            let mut query = filtered(backend, actor, filter)?
+                .filter(diesel::dsl::not(customers::id.eq_any(with_value)));
+            let after_id = match &after {
+                Some((None, id)) => Some(id.clone()),
+                _ => None,
+            };
+            query = match (after_id, sort.descending) {
+                (None, false) => query.order(customers::id.asc()),
+                (None, true) => query.order(customers::id.desc()),
+                (Some(id), false) => query
+                    .filter(customers::id.gt(id))
+                    .order(customers::id.asc()),
+                (Some(id), true) => query
+                    .filter(customers::id.lt(id))
+                    .order(customers::id.desc()),
+            };
+            let rows: Vec<CustomerRow> = query.limit((wanted - found.len()) as i64).load(conn)?;
+            found.extend(rows.into_iter().map(|row| (row, None)));
+        }
+        let live = live_keys(conn, FieldEntity::Customer)?;
+        let pairs = found
+            .into_iter()
+            .map(|(row, key)| {
+                let mut customer = row.into_domain()?;
+                customer
+                    .fields
+                    .custom_fields
+                    .retain(|k, _| live.contains(k));
+                Ok((customer, key))
+            })
+            .collect::<Result<Vec<_>, DomainError>>()?;
+        let page = Page::from_rows(pairs, page.limit, |(customer, key)| {
+            sort.encode_position(key.as_ref(), &customer.id)
+        });
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(|(customer, _)| customer)
+                .collect(),
+            next_after: page.next_after,
+        })
+    })
+}
+
 impl CustomerStore for Database {
     fn create_customer(
         &self,
@@ -728,6 +902,9 @@ impl CustomerStore for Database {
         filter: &CustomerFilter,
         page: &PageRequest,
     ) -> Result<Page<Customer>, DomainError> {
+        if let Some(custom) = &filter.custom_sort {
+            return list_by_custom_field(self, actor, filter, custom, page);
+        }
         let sort = filter.sort;
         let after = match &page.after {
             None => None,

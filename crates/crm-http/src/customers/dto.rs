@@ -2,9 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::contact_points::{Phone, PhoneRegion};
-use crm_domain::customers::{
-    Customer, CustomerFields, CustomerKind, CustomerSort, CustomerSortKey, LifecycleStatus,
-};
+use crm_domain::customers::{Customer, CustomerFields, CustomerKind, LifecycleStatus};
 use crm_domain::identity::{check_name, Email};
 use crm_domain::ports::CustomerEvent;
 use crm_domain::{DomainError, FieldError};
@@ -592,61 +590,6 @@ impl CustomerPatch {
     }
 }
 
-/// The order of a customer list: a field, ascending, or with `-` in front, descending. Ties
-/// are broken by id. Customers without a next follow-up come last in either direction.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
-pub(crate) enum CustomerSortDto {
-    /// By name, A to Z (case-insensitive).
-    #[serde(rename = "name")]
-    Name,
-    /// By name, Z to A.
-    #[serde(rename = "-name")]
-    NameDesc,
-    /// Oldest first.
-    #[serde(rename = "created_at")]
-    CreatedAt,
-    /// Newest first.
-    #[serde(rename = "-created_at")]
-    CreatedAtDesc,
-    /// Least recently changed first.
-    #[serde(rename = "updated_at")]
-    UpdatedAt,
-    /// Most recently changed first.
-    #[serde(rename = "-updated_at")]
-    UpdatedAtDesc,
-    /// Lowest score first.
-    #[serde(rename = "score")]
-    Score,
-    /// Highest score first.
-    #[serde(rename = "-score")]
-    ScoreDesc,
-    /// Soonest follow-up first.
-    #[serde(rename = "next_follow_up_at")]
-    NextFollowUpAt,
-    /// Latest follow-up first.
-    #[serde(rename = "-next_follow_up_at")]
-    NextFollowUpAtDesc,
-}
-
-impl From<CustomerSortDto> for CustomerSort {
-    fn from(s: CustomerSortDto) -> Self {
-        use CustomerSortKey as K;
-        let (key, descending) = match s {
-            CustomerSortDto::Name => (K::Name, false),
-            CustomerSortDto::NameDesc => (K::Name, true),
-            CustomerSortDto::CreatedAt => (K::CreatedAt, false),
-            CustomerSortDto::CreatedAtDesc => (K::CreatedAt, true),
-            CustomerSortDto::UpdatedAt => (K::UpdatedAt, false),
-            CustomerSortDto::UpdatedAtDesc => (K::UpdatedAt, true),
-            CustomerSortDto::Score => (K::Score, false),
-            CustomerSortDto::ScoreDesc => (K::Score, true),
-            CustomerSortDto::NextFollowUpAt => (K::NextFollowUpAt, false),
-            CustomerSortDto::NextFollowUpAtDesc => (K::NextFollowUpAt, true),
-        };
-        CustomerSort { key, descending }
-    }
-}
-
 /// Filters and paging of the customer list.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -686,10 +629,17 @@ pub(crate) struct CustomerQuery {
     pub updated_after: Option<DateTime<Utc>>,
     /// Changed before this instant.
     pub updated_before: Option<DateTime<Utc>>,
-    /// The order; default: by id, which is creation order. A cursor continues only the order
-    /// it was issued for.
-    #[param(inline)]
-    pub sort: Option<CustomerSortDto>,
+    /// The order: `name`, `created_at`, `updated_at`, `score`, `next_follow_up_at` or
+    /// `cf.<key>` (a custom field), ascending, or with `-` in front, descending. Ties are broken
+    /// by id; customers without a next follow-up or without a value of the custom field come
+    /// last in either direction. Default: by id, which is creation order. A cursor continues
+    /// only the order it was issued for.
+    #[param(
+        max_length = 60,
+        pattern = "^-?(name|created_at|updated_at|score|next_follow_up_at|cf\\.[a-z][a-z0-9_]{0,49})$",
+        example = "-score"
+    )]
+    pub sort: Option<String>,
 }
 
 impl CustomerQuery {

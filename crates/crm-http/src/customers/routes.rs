@@ -3,7 +3,7 @@
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use crm_domain::custom_fields::{CustomFilter, CustomFilterOp, FieldEntity};
+use crm_domain::custom_fields::{CustomFilter, CustomFilterOp, CustomSort, FieldEntity, FieldType};
 use crm_domain::customers::CustomerSort;
 use crm_domain::identity::{Principal, Role};
 use crm_domain::ports::{CustomerFilter, OwnershipChange};
@@ -119,11 +119,15 @@ pub(crate) async fn list_customers(
         cursor: query.cursor,
     }
     .page()?;
-    let sort = query.sort.map(CustomerSort::from).unwrap_or_default();
+    let (sort, custom_sort) = sort_of(&state, query.sort.as_deref()).await?;
+    let cursor_fits = |after: &str| match &custom_sort {
+        Some(custom) => custom.decode_position(after).is_some(),
+        None => sort.decode_position(after).is_some(),
+    };
     if page
         .after
         .as_deref()
-        .is_some_and(|after| sort.decode_position(after).is_none())
+        .is_some_and(|after| !cursor_fits(after))
     {
         return Err(invalid_query(
             "cursor",
@@ -150,6 +154,7 @@ pub(crate) async fn list_customers(
         updated_before: query.updated_before,
         sort,
         custom,
+        custom_sort,
     };
     let actor = actor(&state, &caller.0).await?;
     let store = state.stores.customers.clone();
@@ -532,4 +537,44 @@ async fn custom_filters(
             definition.filter(op, &value, region).map_err(bad)
         })
         .collect()
+}
+
+/// The order `sort` names: a built-in one, or a custom field's (which must be a live field of a
+/// type with an order). 400 naming `sort` otherwise.
+async fn sort_of(
+    state: &ApiState,
+    sort: Option<&str>,
+) -> Result<(CustomerSort, Option<CustomSort>), ApiError> {
+    let Some(raw) = sort else {
+        return Ok((CustomerSort::default(), None));
+    };
+    let bad = |message: &str| invalid_query("sort", "invalid", message.to_string());
+    let (descending, name) = match raw.strip_prefix('-') {
+        Some(name) => (true, name),
+        None => (false, raw),
+    };
+    let Some(key) = name.strip_prefix("cf.") else {
+        return CustomerSort::parse(raw)
+            .map(|sort| (sort, None))
+            .ok_or_else(|| bad("not a sort order of customers"));
+    };
+    let store = state.stores.custom_fields.clone();
+    let definitions =
+        blocking(move || store.field_definitions(FieldEntity::Customer, false)).await?;
+    let definition = definitions
+        .into_iter()
+        .find(|d| d.key == key)
+        .ok_or_else(|| bad("no such custom field"))?;
+    if definition.field_type == FieldType::MultiSelect {
+        return Err(bad("multi_select fields have no order"));
+    }
+    Ok((
+        CustomerSort::default(),
+        Some(CustomSort {
+            numeric: definition.field_type.is_numeric(),
+            field_id: definition.id,
+            key: definition.key,
+            descending,
+        }),
+    ))
 }
