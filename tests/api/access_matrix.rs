@@ -383,6 +383,13 @@ fn rows() -> Vec<Row> {
             None,
             [204, 403, 403, 403, 403, 401],
         ),
+        (
+            "restore_custom_field",
+            "POST",
+            "/api/v1/custom-fields/{archived_field}/restore",
+            None,
+            [200, 403, 403, 403, 403, 401],
+        ),
     ]
 }
 
@@ -531,12 +538,36 @@ async fn every_caller_gets_exactly_its_rights(db: TestDatabase) {
                 })
                 .map(|f| f.id)
                 .unwrap_or_else(|e| panic!("{e}"));
+            let archived_field = {
+                let store = db.database();
+                let archived = store
+                    .field_definition(&field)
+                    .and_then(|f| {
+                        let draft = crm_domain::custom_fields::FieldDraft {
+                            entity: f.entity,
+                            key: format!("archived_{n}"),
+                            label: f.label.clone(),
+                            help_text: None,
+                            field_type: f.field_type,
+                            required: false,
+                            default: None,
+                            position: 0,
+                            rules: Default::default(),
+                            unique: false,
+                        };
+                        let created = store.create_field(draft.clone())?;
+                        store.update_field(&created.id, draft, true, None)
+                    })
+                    .unwrap_or_else(|e| panic!("{e}"));
+                archived.id
+            };
             let ids = [
                 ("user", user.as_str()),
                 ("team", team.as_str()),
                 ("key", key.as_str()),
                 ("manager", manager.as_str()),
                 ("field", field.as_str()),
+                ("archived_field", archived_field.as_str()),
             ];
             let uri = fill(path, n, &ids);
             let body = body

@@ -266,6 +266,10 @@ async fn definitions_schema_and_values(db: TestDatabase) {
     // Archiving a field hides its values and keeps them; restoring brings them back.
     let (status, _, _) = send(&app, request("DELETE", &tier, Some(&admin), None)).await;
     assert_eq!(status, 204);
+    let (status, _, _) = send(&app, request("GET", &tier, Some(&token), None)).await;
+    assert_eq!(status, 404, "a deleted field is gone from reads");
+    let (status, _, _) = send(&app, request("DELETE", &tier, Some(&admin), None)).await;
+    assert_eq!(status, 404, "and cannot be deleted twice");
     let (_, _, read) = send(
         &app,
         request(
@@ -290,15 +294,15 @@ async fn definitions_schema_and_values(db: TestDatabase) {
     assert_eq!(status, 200);
     let (status, _, _) = send(
         &app,
-        request(
-            "PATCH",
-            &tier,
-            Some(&admin),
-            Some(json!({"archived": false})),
-        ),
+        request("PATCH", &tier, Some(&admin), Some(json!({"label": "Tier"}))),
     )
     .await;
-    assert_eq!(status, 200);
+    assert_eq!(status, 404, "a deleted field cannot be changed");
+    let restore = format!("{tier}/restore");
+    let (status, _, restored) = send(&app, request("POST", &restore, Some(&admin), None)).await;
+    assert_eq!((status, restored["archived"].as_bool()), (200, Some(false)));
+    let (status, _, _) = send(&app, request("POST", &restore, Some(&admin), None)).await;
+    assert_eq!(status, 409, "restoring a live field");
     let (_, _, read) = send(
         &app,
         request(

@@ -64,7 +64,8 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
                 .service(custom_fields::routes::get_custom_field_schema)
                 .service(custom_fields::routes::get_custom_field)
                 .service(custom_fields::routes::update_custom_field)
-                .service(custom_fields::routes::delete_custom_field),
+                .service(custom_fields::routes::delete_custom_field)
+                .service(custom_fields::routes::restore_custom_field),
         );
 }
 

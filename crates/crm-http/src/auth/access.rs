@@ -90,9 +90,10 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
         "list_custom_fields" | "get_custom_field" | "get_custom_field_schema" => {
             Rule::new(AnyUser, Some(Scope::CustomersRead))
         }
-        "create_custom_field" | "update_custom_field" | "delete_custom_field" => {
-            Rule::new(Roles(ADMIN), None)
-        }
+        "create_custom_field"
+        | "update_custom_field"
+        | "delete_custom_field"
+        | "restore_custom_field" => Rule::new(Roles(ADMIN), None),
         _ => return None,
     };
     Some(rule)

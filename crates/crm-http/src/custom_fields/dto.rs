@@ -489,10 +489,6 @@ pub(crate) struct UpdateField {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = bool)]
     pub unique: Option<Option<bool>>,
-    /// `true` archives the field (values hidden and kept), `false` restores it.
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = bool)]
-    pub archived: Option<Option<bool>>,
 }
 
 impl UpdateField {
@@ -507,23 +503,21 @@ impl UpdateField {
             position: None,
             rules: None,
             unique: None,
-            archived: None,
         }
     }
 
-    /// The whole new definition (and archived flag) after the patch, every problem listed.
+    /// The whole new definition after the patch, every problem listed.
     pub(crate) fn apply(
         self,
         current: &FieldDefinition,
         region: crm_domain::contact_points::PhoneRegion,
-    ) -> Result<(FieldDraft, bool), DomainError> {
+    ) -> Result<FieldDraft, DomainError> {
         let mut errors = Vec::new();
         let label = non_null(self.label, "/label", &mut errors);
         let field_type = non_null(self.field_type, "/type", &mut errors);
         let required = non_null(self.required, "/required", &mut errors);
         let position = non_null(self.position, "/position", &mut errors);
         let unique = non_null(self.unique, "/unique", &mut errors);
-        let archived = non_null(self.archived, "/archived", &mut errors);
         let rules = non_null(self.rules, "/rules", &mut errors);
         let field_type = field_type
             .map(FieldType::from)
@@ -554,7 +548,6 @@ impl UpdateField {
             rules,
             unique: unique.unwrap_or(current.unique),
         };
-        let archived = archived.unwrap_or(current.archived);
-        finish(draft, errors, region).map(|draft| (draft, archived))
+        finish(draft, errors, region)
     }
 }

@@ -2,6 +2,7 @@
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use crm_domain::custom_fields::{object_schema, FieldEntity};
+use crm_domain::DomainError;
 
 use super::dto::{CreateField, EntityDto, FieldDto, FieldList, FieldQuery, UpdateField};
 use crate::blocking::blocking;
@@ -69,7 +70,8 @@ pub(crate) async fn create_custom_field(
     ))
 }
 
-/// Reads one custom field definition.
+/// Reads one custom field definition. A deleted (archived) field answers 404 here; the list
+/// shows it with `include_archived=true` and `POST /custom-fields/{id}/restore` brings it back.
 #[utoipa::path(
     tag = "custom-fields",
     operation_id = "get_custom_field",
@@ -78,7 +80,7 @@ pub(crate) async fn create_custom_field(
     responses(
         (status = 200, description = "The definition.", body = FieldDto,
             headers(("ETag" = String, description = "The definition's version."))),
-        (status = 404, description = "No such definition.", body = Problem,
+        (status = 404, description = "No such definition, or an archived one.", body = Problem,
             content_type = "application/problem+json"),
     ),
 )]
@@ -87,8 +89,7 @@ pub(crate) async fn get_custom_field(
     state: web::Data<ApiState>,
     id: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let store = state.stores.custom_fields.clone();
-    let field = blocking(move || store.field_definition(&id.to_string())).await?;
+    let field = live_field(&state, &id.to_string()).await?;
     Ok(ok_with_etag(field.version, &FieldDto::from(field)))
 }
 
@@ -107,7 +108,7 @@ pub(crate) async fn get_custom_field(
     responses(
         (status = 200, description = "The changed definition.", body = FieldDto,
             headers(("ETag" = String, description = "The definition's new version."))),
-        (status = 404, description = "No such definition.", body = Problem,
+        (status = 404, description = "No such definition, or a deleted one.", body = Problem,
             content_type = "application/problem+json"),
         (status = 409, description = "Stored values would not satisfy the change.", body = Problem,
             content_type = "application/problem+json"),
@@ -126,24 +127,19 @@ pub(crate) async fn update_custom_field(
     body: ApiJson<UpdateField>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.to_string();
-    let current = {
-        let store = state.stores.custom_fields.clone();
-        let id = id.clone();
-        blocking(move || store.field_definition(&id)).await?
-    };
-    let (draft, archived) = body.0.apply(&current, state.config.default_phone_region)?;
+    let current = live_field(&state, &id).await?;
+    let draft = body.0.apply(&current, state.config.default_phone_region)?;
     // Bad input is reported before a precondition is judged.
     let expected = if_match(&req)?;
     let store = state.stores.custom_fields.clone();
     let version = current.version;
     let field =
-        blocking(move || store.update_field(&id, draft, archived, expected.or(Some(version))))
-            .await?;
+        blocking(move || store.update_field(&id, draft, false, expected.or(Some(version)))).await?;
     Ok(ok_with_etag(field.version, &FieldDto::from(field)))
 }
 
 /// Deletes a custom field by archiving it: its values are hidden and kept, and come back when
-/// the field is restored (`PATCH` with `"archived": false`).
+/// the field is restored (`POST /custom-fields/{id}/restore`).
 #[utoipa::path(
     tag = "custom-fields",
     operation_id = "delete_custom_field",
@@ -151,7 +147,7 @@ pub(crate) async fn update_custom_field(
     params(("id" = uuid::Uuid, Path, description = "The definition's id.")),
     responses(
         (status = 204, description = "Archived."),
-        (status = 404, description = "No such definition.", body = Problem,
+        (status = 404, description = "No such definition, or one already archived.", body = Problem,
             content_type = "application/problem+json"),
     ),
 )]
@@ -165,11 +161,71 @@ pub(crate) async fn delete_custom_field(
     blocking(move || {
         let id = id.to_string();
         let current = store.field_definition(&id)?;
-        let (draft, _) = UpdateField::keep().apply(&current, region)?;
+        if current.archived {
+            return Err(DomainError::NotFound {
+                entity: "custom field",
+            });
+        }
+        let draft = UpdateField::keep().apply(&current, region)?;
         store.update_field(&id, draft, true, Some(current.version))
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Restores a deleted (archived) custom field with the values records kept.
+#[utoipa::path(
+    tag = "custom-fields",
+    operation_id = "restore_custom_field",
+    summary = "Restore a custom field",
+    params(("id" = uuid::Uuid, Path, description = "The definition's id.")),
+    responses(
+        (status = 200, description = "The restored definition.", body = FieldDto,
+            headers(("ETag" = String, description = "The definition's new version."))),
+        (status = 404, description = "No such definition.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "The field is not deleted.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[post("/custom-fields/{id}/restore")]
+pub(crate) async fn restore_custom_field(
+    state: web::Data<ApiState>,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let region = state.config.default_phone_region;
+    let store = state.stores.custom_fields.clone();
+    let field = blocking(move || {
+        let id = id.to_string();
+        let current = store.field_definition(&id)?;
+        if !current.archived {
+            return Err(DomainError::Conflict {
+                code: "not_deleted",
+                message: "the custom field is not deleted".into(),
+            });
+        }
+        let draft = UpdateField::keep().apply(&current, region)?;
+        store.update_field(&id, draft, false, Some(current.version))
+    })
+    .await?;
+    Ok(ok_with_etag(field.version, &FieldDto::from(field)))
+}
+
+/// The live (not deleted) definition `id`.
+async fn live_field(
+    state: &ApiState,
+    id: &str,
+) -> Result<crm_domain::custom_fields::FieldDefinition, ApiError> {
+    let store = state.stores.custom_fields.clone();
+    let id = id.to_string();
+    let field = blocking(move || store.field_definition(&id)).await?;
+    if field.archived {
+        return Err(DomainError::NotFound {
+            entity: "custom field",
+        }
+        .into());
+    }
+    Ok(field)
 }
 
 /// The JSON Schema of an entity's `custom_fields` object under the current definitions, for
