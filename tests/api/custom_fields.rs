@@ -78,6 +78,21 @@ async fn definitions_schema_and_values(db: TestDatabase) {
     .await;
     assert_eq!(status, 422);
     assert_eq!(pointers(&problem), ["/key", "/label", "/rules/options"]);
+    let (_, _, defined) = send(
+        &app,
+        request(
+            "GET",
+            "/api/v1/custom-fields?include_archived=true",
+            Some(&admin),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        defined["items"].as_array().map(Vec::len),
+        Some(4),
+        "the refused definition was not written"
+    );
     let (status, _, _) = send(
         &app,
         define(json!({"entity": "customer", "key": "budget", "label": "Again", "type": "text"})),

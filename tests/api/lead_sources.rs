@@ -56,7 +56,7 @@ async fn admins_keep_the_list_and_customers_use_it(db: TestDatabase) {
     expected["created_at"] = created["created_at"].clone();
     expected["updated_at"] = created["updated_at"].clone();
     assert_eq!(created, expected);
-    let (status, _, problem) = send(
+    let (status, headers_of_bad, problem) = send(
         &app,
         request(
             "POST",
@@ -72,6 +72,25 @@ async fn admins_keep_the_list_and_customers_use_it(db: TestDatabase) {
         .map(|e| e.iter().filter_map(|x| x["pointer"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(pointers, ["/key", "/label", "/position"]);
+    assert_eq!(
+        header(&headers_of_bad, "content-type"),
+        "application/problem+json"
+    );
+    let (_, _, after_bad) = send(
+        &app,
+        request(
+            "GET",
+            "/api/v1/lead-sources?include_archived=true",
+            Some(&rep),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        after_bad["items"].as_array().map(Vec::len),
+        Some(9),
+        "the refused source was not written"
+    );
     let (status, _, _) = send(
         &app,
         request(

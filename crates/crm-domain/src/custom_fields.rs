@@ -136,18 +136,21 @@ impl FieldType {
 }
 
 /// An option of a select field.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SelectOption {
     /// Stable key, what values hold.
     pub key: String,
     /// What people read.
     pub label: String,
     /// Archived options stay on the records that have them but are refused for new values.
+    #[serde(default)]
     pub archived: bool,
 }
 
 /// The per-type rules of a field; members that do not apply to its type are `None` or empty.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Stored as JSON in this shape.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct FieldRules {
     /// Text: fewest characters.
     pub min_length: Option<u32>,
@@ -283,7 +286,7 @@ fn decimal_json(scaled: i64, places: u32) -> Value {
 }
 
 /// A JSON number that is whole (`5` or `5.0`, as JSON Schema's `integer` allows).
-fn whole(value: &Value) -> Option<i64> {
+pub fn whole(value: &Value) -> Option<i64> {
     value.as_i64().or_else(|| {
         value
             .as_f64()

@@ -82,12 +82,7 @@ where
 {
     use serde::de::Error;
     let n = <serde_json::Number as serde::Deserialize>::deserialize(deserializer)?;
-    let whole = n.as_i64().or_else(|| {
-        n.as_f64()
-            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-            .map(|f| f as i64)
-    });
-    whole
+    crm_domain::custom_fields::whole(&serde_json::Value::Number(n.clone()))
         .and_then(|w| T::try_from(w).ok())
         .ok_or_else(|| D::Error::custom(format!("expected a whole number in range, got {n}")))
 }

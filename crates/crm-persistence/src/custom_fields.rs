@@ -8,12 +8,11 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDateTime, Utc};
 use crm_domain::custom_fields::{
     CheckedValues, FieldDefinition, FieldDraft, FieldEntity, FieldRules, FieldType, IndexKey,
-    SelectOption,
 };
 use crm_domain::ports::CustomFieldStore;
 use crm_domain::{DomainError, FieldError};
 use diesel::prelude::*;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::convert::{corrupt, new_id, stored, utc};
 use crate::errors::{on_unique_violation, TxError};
@@ -40,55 +39,12 @@ struct FieldRow {
     version: i64,
 }
 
-fn rules_json(rules: &FieldRules) -> String {
-    let options: Vec<Value> = rules
-        .options
-        .iter()
-        .map(|o| json!({"key": o.key, "label": o.label, "archived": o.archived}))
-        .collect();
-    json!({
-        "min_length": rules.min_length,
-        "max_length": rules.max_length,
-        "pattern": rules.pattern,
-        "min": rules.min,
-        "max": rules.max,
-        "decimal_places": rules.decimal_places,
-        "options": options,
-        "currency": rules.currency,
-    })
-    .to_string()
+fn rules_json(rules: &FieldRules) -> Result<String, DomainError> {
+    serde_json::to_string(rules).map_err(DomainError::internal)
 }
 
 fn rules_of(raw: &str) -> Result<FieldRules, DomainError> {
-    let v: Value = serde_json::from_str(raw).map_err(|_| corrupt("custom_fields.rules", raw))?;
-    let u32_of = |name: &str| v.get(name).and_then(Value::as_u64).map(|n| n as u32);
-    let options = v
-        .get("options")
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .map(|o| SelectOption {
-                    key: o["key"].as_str().unwrap_or_default().to_string(),
-                    label: o["label"].as_str().unwrap_or_default().to_string(),
-                    archived: o["archived"].as_bool().unwrap_or(false),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(FieldRules {
-        min_length: u32_of("min_length"),
-        max_length: u32_of("max_length"),
-        pattern: v.get("pattern").and_then(Value::as_str).map(str::to_string),
-        min: v.get("min").and_then(Value::as_i64),
-        max: v.get("max").and_then(Value::as_i64),
-        decimal_places: u32_of("decimal_places"),
-        options,
-        currency: v
-            .get("currency")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-    })
+    serde_json::from_str(raw).map_err(|_| corrupt("custom_fields.rules", raw))
 }
 
 impl FieldRow {
@@ -299,7 +255,7 @@ fn insert_row(
             custom_fields::required.eq(draft.required),
             custom_fields::default_value.eq(draft.default.as_ref().map(Value::to_string)),
             custom_fields::position.eq(draft.position),
-            custom_fields::rules.eq(rules_json(&draft.rules)),
+            custom_fields::rules.eq(rules_json(&draft.rules)?),
             custom_fields::is_unique.eq(draft.unique),
             custom_fields::archived.eq(false),
             custom_fields::created_at.eq(now),
@@ -396,7 +352,7 @@ impl CustomFieldStore for Database {
                     custom_fields::required.eq(draft.required),
                     custom_fields::default_value.eq(draft.default.as_ref().map(Value::to_string)),
                     custom_fields::position.eq(draft.position),
-                    custom_fields::rules.eq(rules_json(&draft.rules)),
+                    custom_fields::rules.eq(rules_json(&draft.rules)?),
                     custom_fields::is_unique.eq(draft.unique),
                     custom_fields::archived.eq(archived),
                     custom_fields::updated_at.eq(now),

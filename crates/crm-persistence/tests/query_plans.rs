@@ -208,12 +208,11 @@ fn customer_lists_use_indexes(db: &TestDatabase) {
         ),
     ];
     for (label, filter) in &contact_filters {
-        let filter = filter.clone();
         for (who, actor) in [("admin", &admin), ("rep", &rep), ("manager", &manager)] {
             let (result, statements) = capture_sql(|| {
                 store.list_contacts(
                     actor,
-                    &filter,
+                    filter,
                     &PageRequest {
                         limit: 50,
                         after: Some("00000000".into()),

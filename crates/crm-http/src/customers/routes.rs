@@ -521,7 +521,8 @@ async fn custom_filters(
         .map(|(name, value)| {
             let spec = name.trim_start_matches("cf.");
             let (key, op) = match spec.split_once('[') {
-                Some((key, rest)) => (key, rest.strip_suffix(']').map(Some).unwrap_or(Some(""))),
+                // `cf.key[op` without its `]` names no operator.
+                Some((key, rest)) => (key, Some(rest.strip_suffix(']').unwrap_or(""))),
                 None => (spec, None),
             };
             let bad = |message: String| invalid_query(&name, "invalid", message);
