@@ -404,6 +404,62 @@ async fn contacts_carry_their_own_fields(db: TestDatabase) {
         li["custom_fields"],
         json!({"birthday_gift": ["tea", "wine"]})
     );
+    let (status, _, wang) = send(
+        &app,
+        request(
+            "POST",
+            &contacts,
+            Some(&token),
+            Some(json!({"name": "Wang", "custom_fields": {"birthday_gift": ["tea"]}})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{wang}");
+    for (query, expected) in [
+        ("cf.birthday_gift[contains]=wine", vec!["Li"]),
+        ("cf.birthday_gift=tea", vec!["Li", "Wang"]),
+        ("cf.birthday_gift[in]=wine,tea&q=wan", vec!["Wang"]),
+        ("cf.birthday_gift=wine&cf.birthday_gift=tea", vec!["Li"]),
+    ] {
+        let (status, _, page) = send(
+            &app,
+            request(
+                "GET",
+                &format!("/api/v1/contacts?{query}"),
+                Some(&token),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(status, 200, "{query}: {page}");
+        let names: Vec<&str> = page["items"]
+            .as_array()
+            .map(|items| items.iter().filter_map(|i| i["name"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(names, expected, "{query}");
+    }
+    for (query, pointer) in [
+        ("cf.budget=1", "/query/cf.budget"),
+        ("cf.birthday_gift[gte]=tea", "/query/cf.birthday_gift[gte]"),
+        ("cf.birthday_gift=cake", "/query/cf.birthday_gift"),
+        ("nope=1", "/query"),
+    ] {
+        let (status, _, problem) = send(
+            &app,
+            request(
+                "GET",
+                &format!("/api/v1/contacts?{query}"),
+                Some(&token),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(
+            (status, problem["errors"][0]["pointer"].as_str()),
+            (400, Some(pointer)),
+            "{query}: {problem}"
+        );
+    }
     let contact = format!("{contacts}/{}", li["id"].as_str().unwrap_or_default());
     let (status, _, changed) = send(
         &app,
@@ -418,6 +474,17 @@ async fn contacts_carry_their_own_fields(db: TestDatabase) {
     assert_eq!((status, &changed["custom_fields"]), (200, &json!({})));
     let (_, _, listed) = send(&app, request("GET", "/api/v1/contacts", Some(&token), None)).await;
     assert_eq!(listed["items"][0]["custom_fields"], json!({}));
+    let (_, _, listed) = send(
+        &app,
+        request(
+            "GET",
+            "/api/v1/contacts?cf.birthday_gift=wine",
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(listed["items"], json!([]), "Li's values were cleared");
 }
 
 async fn lists_filter_by_custom_fields(db: TestDatabase) {
@@ -514,6 +581,19 @@ async fn lists_filter_by_custom_fields(db: TestDatabase) {
         "no value: last"
     );
     assert_eq!(names("sort=cf.signed_on").await, ["A", "B", "C", "D"]);
+    assert_eq!(
+        names("sort=-cf.budget&cf.budget[gte]=100").await,
+        ["C", "B"],
+        "a condition on the sorted field leaves out customers without a value"
+    );
+    assert_eq!(
+        names("sort=cf.budget&cf.budget[lte]=150.25&cf.budget[gte]=50").await,
+        ["A", "B"]
+    );
+    assert_eq!(
+        names("sort=cf.tier&cf.tier[in]=silver,gold&cf.interests[contains]=wine").await,
+        ["B"]
+    );
     assert_eq!(
         names("sort=-cf.vip&cf.budget[lte]=1000").await,
         ["A", "C", "B"]

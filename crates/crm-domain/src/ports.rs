@@ -316,6 +316,8 @@ pub struct ContactFilter {
     pub email: Option<String>,
     /// This phone in E.164.
     pub phone: Option<String>,
+    /// Custom field conditions, all of which must hold.
+    pub custom: Vec<crate::custom_fields::CustomFilter>,
 }
 
 /// Contacts, always reached through their customer's visibility.

@@ -3,11 +3,14 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use crm_domain::custom_fields::{check_values, FieldEntity, FieldType};
+use crm_domain::custom_fields::{
+    check_values, CustomFilter, CustomFilterOp, FieldEntity, FieldType,
+};
 use crm_domain::{DomainError, FieldError};
 use serde_json::{Map, Value};
 
 use crate::blocking::blocking;
+use crate::pagination::invalid_query;
 use crate::{ApiError, ApiState};
 
 /// The record's custom field values after `given` (a create when `current` is `None`, else a
@@ -89,4 +92,60 @@ pub(crate) fn together<T>(
         (Err(e), _) => Err(e),
         (Ok(_), Err(errors)) => Err(DomainError::Validation(errors)),
     }
+}
+
+/// A list's query: the `cf.<key>[op]` parameters, which name custom fields, apart; the rest
+/// read as `Q` (an unknown one is a 400).
+pub(crate) fn custom_query<Q: serde::de::DeserializeOwned>(
+    req: &actix_web::HttpRequest,
+) -> Result<(Q, Vec<(String, String)>), ApiError> {
+    let (custom, documented): (Vec<_>, Vec<_>) =
+        url::form_urlencoded::parse(req.query_string().as_bytes())
+            .into_owned()
+            .partition(|(name, _)| name.starts_with("cf."));
+    let documented = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(documented)
+        .finish();
+    let query = actix_web::web::Query::<Q>::from_query(&documented)
+        .map_err(crate::extract::query_error)?
+        .into_inner();
+    Ok((query, custom))
+}
+
+/// The custom field conditions of a list: `cf.<key>=v`, `cf.<key>[gte]=v`, `[lte]`, `[in]=a,b`,
+/// `[contains]=option`, each resolved against the entity's live definitions; a parameter that
+/// names no field, an unknown operator or an impossible value is a 400 naming the parameter.
+pub(crate) async fn custom_filters(
+    state: &ApiState,
+    entity: FieldEntity,
+    params: Vec<(String, String)>,
+) -> Result<Vec<CustomFilter>, ApiError> {
+    if params.is_empty() {
+        return Ok(Vec::new());
+    }
+    let store = state.stores.custom_fields.clone();
+    let definitions = blocking(move || store.field_definitions(entity, false)).await?;
+    let region = state.config.default_phone_region;
+    params
+        .into_iter()
+        .map(|(name, value)| {
+            let spec = name.trim_start_matches("cf.");
+            let (key, op) = match spec.split_once('[') {
+                // `cf.key[op` without its `]` names no operator.
+                Some((key, rest)) => (key, Some(rest.strip_suffix(']').unwrap_or(""))),
+                None => (spec, None),
+            };
+            let bad = |message: String| invalid_query(&name, "invalid", message);
+            let op = CustomFilterOp::parse(op)
+                .ok_or_else(|| bad("the operator is one of gte, lte, in, contains".into()))?;
+            let definition = definitions
+                .iter()
+                .find(|d| d.key == key)
+                .ok_or_else(|| bad("no such custom field".into()))?;
+            if value.len() > 1000 || value.contains('\0') {
+                return Err(bad("at most 1000 characters, without NUL".into()));
+            }
+            definition.filter(op, &value, region).map_err(bad)
+        })
+        .collect()
 }

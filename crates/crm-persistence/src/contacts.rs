@@ -228,6 +228,12 @@ fn touch_customer(
     Ok(())
 }
 
+crate::custom_fields::custom_condition!(
+    custom_condition,
+    contacts,
+    diesel::dsl::InnerJoinQuerySource<contacts::table, customers::table>
+);
+
 impl ContactStore for Database {
     fn create_contact(
         &self,
@@ -345,6 +351,9 @@ impl ContactStore for Database {
                             .escape('\\'),
                     );
                 }
+            }
+            for condition in crate::custom_fields::conditions(&filter.custom) {
+                query = query.filter(custom_condition(&condition));
             }
             if let Some(after) = &page.after {
                 query = query.filter(contacts::id.gt(after));

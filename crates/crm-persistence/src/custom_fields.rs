@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use chrono::{NaiveDateTime, Utc};
 use crm_domain::custom_fields::{
-    CheckedValues, FieldDefinition, FieldDraft, FieldEntity, FieldRules, FieldType, IndexKey,
+    CheckedValues, CustomFilter, FieldDefinition, FieldDraft, FieldEntity, FieldRules, FieldType,
+    IndexKey,
 };
 use crm_domain::ports::CustomFieldStore;
 use crm_domain::{DomainError, FieldError};
@@ -172,7 +173,7 @@ pub(crate) fn write_values(
         for key in keys {
             let (number, text) = match key {
                 IndexKey::Number(n) => (Some(*n), None),
-                IndexKey::Text(t) => (None, Some(t.as_str())),
+                IndexKey::Text(t) => (None, Some(index_text(t))),
             };
             diesel::insert_into(custom_field_values::table)
                 .values((
@@ -192,10 +193,7 @@ pub(crate) fn write_values(
             continue;
         };
         for key in keys {
-            let value_key = match key {
-                IndexKey::Number(n) => n.to_string(),
-                IndexKey::Text(t) => t.clone(),
-            };
+            let value_key = unique_key(key);
             let taken: i64 = custom_field_unique::table
                 .filter(custom_field_unique::field_id.eq(field_id))
                 .filter(custom_field_unique::value_key.eq(&value_key))
@@ -442,10 +440,7 @@ fn fill_unique(conn: &mut DbConnection, field: &FieldDefinition) -> Result<(), T
     for (record_id, value) in stored_values(conn, field)? {
         if let Ok(stored) = field.check_value(&value, "", region, &|_| true) {
             for key in stored.keys {
-                let value_key = match key {
-                    IndexKey::Number(n) => n.to_string(),
-                    IndexKey::Text(t) => t,
-                };
+                let value_key = unique_key(&key);
                 diesel::insert_into(custom_field_unique::table)
                     .values((
                         custom_field_unique::field_id.eq(&field.id),
@@ -464,4 +459,248 @@ fn index_of(definitions: &[FieldDefinition], values: &BTreeMap<String, Value>) -
     let region = crm_domain::contact_points::PhoneRegion::default();
     crm_domain::custom_fields::check_values(definitions, None, Some(values), region, &|_| true)
         .unwrap_or_default()
+}
+
+/// How many characters of a text value its index row holds: index entries stay far below the
+/// B-tree entry limit (PostgreSQL's is about 2.7 kB) whatever the script. Filters and sorts
+/// compare longer values by their first characters; uniqueness compares whole values.
+const INDEXED_CHARS: usize = 200;
+
+/// A character no text value is expected to hold, marking a cut value (so it sorts after, and
+/// is never equal to, the value that is exactly its first characters).
+const CUT: char = '\u{10FFFF}';
+
+/// A text value as its index row holds it: the first [`INDEXED_CHARS`] characters, marked when
+/// cut.
+pub(crate) fn index_text(text: &str) -> String {
+    match text.char_indices().nth(INDEXED_CHARS) {
+        Some((at, _)) => format!("{}{CUT}", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// A value's key in the unique table: the value itself, or for long text a digest of it.
+fn unique_key(key: &IndexKey) -> String {
+    use sha2::Digest;
+    match key {
+        IndexKey::Number(n) => n.to_string(),
+        IndexKey::Text(t) if t.chars().count() <= INDEXED_CHARS => t.clone(),
+        IndexKey::Text(t) => format!("{CUT}{}", hex::encode(sha2::Sha256::digest(t.as_bytes()))),
+    }
+}
+
+/// A list's custom field conditions as the SQL tests them: equality with one of some keys
+/// (a multi-select's options each in its own condition, since each is its own row), or a range,
+/// the bounds on one field merged so the database reads one index range rather than two
+/// half-open ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Condition {
+    /// The field's value is one of these numbers.
+    Numbers(String, Vec<i64>),
+    /// The field's value is one of these index texts.
+    Texts(String, Vec<String>),
+    /// The field's value is at least the first bound and at most the second.
+    Range(String, Option<IndexKey>, Option<IndexKey>),
+}
+
+/// `filters` as [`Condition`]s: the `gte` and `lte` bounds of each field merged into one range
+/// (the tighter bound winning), texts cut as the index holds them.
+pub(crate) fn conditions(filters: &[CustomFilter]) -> Vec<Condition> {
+    use crm_domain::custom_fields::CustomFilterOp as Op;
+    let mut merged: Vec<Condition> = Vec::new();
+    for filter in filters {
+        let key = filter.keys.first().cloned().map(|key| match key {
+            IndexKey::Text(t) => IndexKey::Text(index_text(&t)),
+            number => number,
+        });
+        match filter.op {
+            Op::Gte | Op::Lte => {
+                let at = merged.iter().position(
+                    |c| matches!(c, Condition::Range(field, ..) if *field == filter.field_id),
+                );
+                let at = at.unwrap_or_else(|| {
+                    merged.push(Condition::Range(filter.field_id.clone(), None, None));
+                    merged.len() - 1
+                });
+                if let Some(Condition::Range(_, lower, upper)) = merged.get_mut(at) {
+                    if filter.op == Op::Gte {
+                        *lower = tighter(lower.take(), key, true);
+                    } else {
+                        *upper = tighter(upper.take(), key, false);
+                    }
+                }
+            }
+            Op::Eq | Op::In | Op::Contains => {
+                let mut numbers = Vec::new();
+                let mut texts = Vec::new();
+                for key in &filter.keys {
+                    match key {
+                        IndexKey::Number(n) => numbers.push(*n),
+                        IndexKey::Text(t) => texts.push(index_text(t)),
+                    }
+                }
+                merged.push(if numbers.is_empty() {
+                    Condition::Texts(filter.field_id.clone(), texts)
+                } else {
+                    Condition::Numbers(filter.field_id.clone(), numbers)
+                });
+            }
+        }
+    }
+    merged
+}
+
+/// The tighter of two bounds: the larger lower bound, the smaller upper bound.
+fn tighter(current: Option<IndexKey>, new: Option<IndexKey>, lower: bool) -> Option<IndexKey> {
+    match (current, new) {
+        (Some(IndexKey::Number(a)), Some(IndexKey::Number(b))) => {
+            Some(IndexKey::Number(if lower { a.max(b) } else { a.min(b) }))
+        }
+        (Some(IndexKey::Text(a)), Some(IndexKey::Text(b))) => {
+            Some(IndexKey::Text(if lower { a.max(b) } else { a.min(b) }))
+        }
+        (current, new) => new.or(current),
+    }
+}
+
+/// Defines `$name(condition)`: the condition `$table.id IN (the ids of the records whose value
+/// of a custom field meets condition)` on queries from `$source`, served by the
+/// `(field, value, record)` indexes.
+macro_rules! custom_condition {
+    ($name:ident, $table:ident, $source:ty) => {
+        pub(crate) fn $name(
+            condition: &$crate::custom_fields::Condition,
+        ) -> Box<
+            dyn diesel::BoxableExpression<
+                $source,
+                <DbConnection as Connection>::Backend,
+                SqlType = diesel::sql_types::Bool,
+            >,
+        > {
+            use crm_domain::custom_fields::IndexKey;
+            use $crate::custom_fields::Condition;
+            use $crate::schema::custom_field_values as values;
+            let of_field =
+                |field_id: &String| values::table.filter(values::field_id.eq(field_id.clone()));
+            let ids = values::record_id;
+            let id = $table::id;
+            let number = values::value_number;
+            let text = values::value_text;
+            match condition {
+                Condition::Numbers(field, keys) => Box::new(
+                    id.eq_any(
+                        of_field(field)
+                            .filter(number.eq_any(keys.clone()))
+                            .select(ids),
+                    ),
+                ),
+                Condition::Texts(field, keys) => Box::new(
+                    id.eq_any(
+                        of_field(field)
+                            .filter(text.eq_any(keys.clone()))
+                            .select(ids),
+                    ),
+                ),
+                Condition::Range(field, Some(IndexKey::Number(lo)), Some(IndexKey::Number(hi))) => {
+                    Box::new(
+                        id.eq_any(
+                            of_field(field)
+                                .filter(number.ge(*lo))
+                                .filter(number.le(*hi))
+                                .select(ids),
+                        ),
+                    )
+                }
+                Condition::Range(field, Some(IndexKey::Number(lo)), _) => {
+                    Box::new(id.eq_any(of_field(field).filter(number.ge(*lo)).select(ids)))
+                }
+                Condition::Range(field, _, Some(IndexKey::Number(hi))) => {
+                    Box::new(id.eq_any(of_field(field).filter(number.le(*hi)).select(ids)))
+                }
+                Condition::Range(field, Some(IndexKey::Text(lo)), Some(IndexKey::Text(hi))) => {
+                    Box::new(
+                        id.eq_any(
+                            of_field(field)
+                                .filter(text.ge(lo.clone()))
+                                .filter(text.le(hi.clone()))
+                                .select(ids),
+                        ),
+                    )
+                }
+                Condition::Range(field, Some(IndexKey::Text(lo)), _) => {
+                    Box::new(id.eq_any(of_field(field).filter(text.ge(lo.clone())).select(ids)))
+                }
+                Condition::Range(field, _, Some(IndexKey::Text(hi))) => {
+                    Box::new(id.eq_any(of_field(field).filter(text.le(hi.clone())).select(ids)))
+                }
+                Condition::Range(field, None, None) => {
+                    Box::new(id.eq_any(of_field(field).select(ids)))
+                }
+            }
+        }
+    };
+}
+pub(crate) use custom_condition;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crm_domain::custom_fields::CustomFilterOp;
+
+    fn filter(field: &str, op: CustomFilterOp, keys: Vec<IndexKey>) -> CustomFilter {
+        CustomFilter {
+            field_id: field.into(),
+            op,
+            keys,
+        }
+    }
+
+    #[test]
+    fn bounds_on_one_field_become_one_range() {
+        let n = IndexKey::Number;
+        let merged = conditions(&[
+            filter("budget", CustomFilterOp::Gte, vec![n(5)]),
+            filter(
+                "tier",
+                CustomFilterOp::In,
+                vec![IndexKey::Text("gold".into())],
+            ),
+            filter("budget", CustomFilterOp::Lte, vec![n(9)]),
+            filter("budget", CustomFilterOp::Gte, vec![n(7)]),
+            filter(
+                "tags",
+                CustomFilterOp::Contains,
+                vec![IndexKey::Text("a".into())],
+            ),
+            filter(
+                "tags",
+                CustomFilterOp::Contains,
+                vec![IndexKey::Text("b".into())],
+            ),
+            filter("size", CustomFilterOp::Eq, vec![n(3)]),
+        ]);
+        assert_eq!(
+            merged,
+            [
+                Condition::Range("budget".into(), Some(n(7)), Some(n(9))),
+                Condition::Texts("tier".into(), vec!["gold".into()]),
+                Condition::Texts("tags".into(), vec!["a".into()]),
+                Condition::Texts("tags".into(), vec!["b".into()]),
+                Condition::Numbers("size".into(), vec![3]),
+            ]
+        );
+    }
+
+    #[test]
+    fn long_text_is_cut_and_marked() {
+        let short = "短".repeat(INDEXED_CHARS);
+        assert_eq!(index_text(&short), short);
+        let long = format!("{short}x");
+        assert_eq!(index_text(&long), format!("{short}{CUT}"));
+        assert!(index_text(&long) > short);
+        assert_eq!(unique_key(&IndexKey::Text(short.clone())), short);
+        let digest = unique_key(&IndexKey::Text(long.clone()));
+        assert!(digest.starts_with(CUT) && digest.len() == CUT.len_utf8() + 64);
+        assert_ne!(digest, unique_key(&IndexKey::Text(format!("{short}y"))));
+    }
 }

@@ -187,86 +187,6 @@ pub(crate) fn fts_phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
-/// Customers whose name or email contains `needle` (lower-case, 3+ characters), whose phone
-/// contains `digits` (3+), or with a live contact whose name contains `needle`: the ids come from
-/// the trigram indexes (FTS5 on SQLite, pg_trgm on PostgreSQL).
-fn indexed_search(
-    backend: Backend,
-    needle: &str,
-    digits: &str,
-) -> Box<dyn BoxableExpression<customers::table, Db, SqlType = Bool>> {
-    match backend {
-        Backend::Sqlite => {
-            let mut customer_match = format!("{{name email}} : {}", fts_phrase(needle));
-            if digits.len() >= TRIGRAM {
-                customer_match.push_str(&format!(" OR phone : {}", fts_phrase(digits)));
-            }
-            Box::new(
-                sql::<Bool>(
-                    "customers.id IN (SELECT id FROM customers WHERE search_key IN \
-                     (SELECT rowid FROM customer_search WHERE customer_search MATCH ",
-                )
-                .bind::<Text, _>(customer_match)
-                .sql(
-                    ") UNION ALL SELECT customer_id FROM contacts WHERE deleted_at IS NULL \
-                     AND search_key IN (SELECT rowid FROM contact_search WHERE contact_search MATCH ",
-                )
-                .bind::<Text, _>(fts_phrase(needle))
-                .sql("))"),
-            )
-        }
-        Backend::Postgres => {
-            let pattern = like_pattern(needle);
-            let names =
-                sql::<Bool>("customers.id IN (SELECT id FROM customers WHERE lower(name) LIKE ")
-                    .bind::<Text, _>(pattern.clone())
-                    .sql(" UNION ALL SELECT id FROM customers WHERE email_normalized LIKE ")
-                    .bind::<Text, _>(pattern.clone())
-                    .sql(
-                        " UNION ALL SELECT customer_id FROM contacts \
-                     WHERE deleted_at IS NULL AND lower(name) LIKE ",
-                    )
-                    .bind::<Text, _>(pattern);
-            if digits.len() >= TRIGRAM {
-                Box::new(
-                    names
-                        .sql(" UNION ALL SELECT id FROM customers WHERE phone_normalized LIKE ")
-                        .bind::<Text, _>(like_pattern(digits))
-                        .sql(")"),
-                )
-            } else {
-                Box::new(names.sql(")"))
-            }
-        }
-    }
-}
-
-/// The same match as [`indexed_search`] for text too short for a trigram index: a scan.
-fn scanned_search(
-    needle: &str,
-    digits: &str,
-) -> Box<dyn BoxableExpression<customers::table, Db, SqlType = Nullable<Bool>>> {
-    let pattern = like_pattern(needle);
-    let named_contacts = contacts::table
-        .filter(contacts::deleted_at.is_null())
-        .filter(lower(contacts::name).like(pattern.clone()).escape('\\'))
-        .select(contacts::customer_id);
-    let matches = lower(customers::name)
-        .like(pattern.clone())
-        .escape('\\')
-        .or(customers::email_normalized.like(pattern).escape('\\'))
-        .or(customers::id.eq_any(named_contacts).nullable());
-    if digits.len() >= TRIGRAM {
-        Box::new(
-            matches.or(customers::phone_normalized
-                .like(like_pattern(digits))
-                .escape('\\')),
-        )
-    } else {
-        Box::new(matches)
-    }
-}
-
 const CUSTOMER: DomainError = DomainError::NotFound { entity: "customer" };
 
 /// The live customer `id`, when `visibility` lets the caller see it.
@@ -427,21 +347,104 @@ fn check_owner(
     Ok(())
 }
 
-type ListQuery<'a> = diesel::dsl::IntoBoxed<
-    'a,
-    diesel::dsl::Select<customers::table, diesel::dsl::AsSelect<CustomerRow, Db>>,
-    Db,
->;
+/// The list queries of customers with their filters, for a query from `$from` (of type
+/// `$query`, whose query source is `$source`): [`plain`] reads customers alone; [`valued`] joins
+/// each to its index row of a custom field, to order by the value.
+macro_rules! customer_lists {
+    ($module:ident, $source:ty, $query:ty, $from:expr) => {
+        pub(crate) mod $module {
+            use super::*;
+
+/// Customers whose name or email contains `needle` (lower-case, 3+ characters), whose phone
+/// contains `digits` (3+), or with a live contact whose name contains `needle`: the ids come from
+/// the trigram indexes (FTS5 on SQLite, pg_trgm on PostgreSQL).
+fn indexed_search(
+    backend: Backend,
+    needle: &str,
+    digits: &str,
+) -> Box<dyn BoxableExpression<$source, Db, SqlType = Bool>> {
+    match backend {
+        Backend::Sqlite => {
+            let mut customer_match = format!("{{name email}} : {}", fts_phrase(needle));
+            if digits.len() >= TRIGRAM {
+                customer_match.push_str(&format!(" OR phone : {}", fts_phrase(digits)));
+            }
+            Box::new(
+                sql::<Bool>(
+                    "customers.id IN (SELECT id FROM customers WHERE search_key IN \
+                     (SELECT rowid FROM customer_search WHERE customer_search MATCH ",
+                )
+                .bind::<Text, _>(customer_match)
+                .sql(
+                    ") UNION ALL SELECT customer_id FROM contacts WHERE deleted_at IS NULL \
+                     AND search_key IN (SELECT rowid FROM contact_search WHERE contact_search MATCH ",
+                )
+                .bind::<Text, _>(fts_phrase(needle))
+                .sql("))"),
+            )
+        }
+        Backend::Postgres => {
+            let pattern = like_pattern(needle);
+            let names =
+                sql::<Bool>("customers.id IN (SELECT id FROM customers WHERE lower(name) LIKE ")
+                    .bind::<Text, _>(pattern.clone())
+                    .sql(" UNION ALL SELECT id FROM customers WHERE email_normalized LIKE ")
+                    .bind::<Text, _>(pattern.clone())
+                    .sql(
+                        " UNION ALL SELECT customer_id FROM contacts \
+                     WHERE deleted_at IS NULL AND lower(name) LIKE ",
+                    )
+                    .bind::<Text, _>(pattern);
+            if digits.len() >= TRIGRAM {
+                Box::new(
+                    names
+                        .sql(" UNION ALL SELECT id FROM customers WHERE phone_normalized LIKE ")
+                        .bind::<Text, _>(like_pattern(digits))
+                        .sql(")"),
+                )
+            } else {
+                Box::new(names.sql(")"))
+            }
+        }
+    }
+}
+
+/// The same match as [`indexed_search`] for text too short for a trigram index: a scan.
+fn scanned_search(
+    needle: &str,
+    digits: &str,
+) -> Box<dyn BoxableExpression<$source, Db, SqlType = Nullable<Bool>>> {
+    let pattern = like_pattern(needle);
+    let named_contacts = contacts::table
+        .filter(contacts::deleted_at.is_null())
+        .filter(lower(contacts::name).like(pattern.clone()).escape('\\'))
+        .select(contacts::customer_id);
+    let matches = lower(customers::name)
+        .like(pattern.clone())
+        .escape('\\')
+        .or(customers::email_normalized.like(pattern).escape('\\'))
+        .or(customers::id.eq_any(named_contacts).nullable());
+    if digits.len() >= TRIGRAM {
+        Box::new(
+            matches.or(customers::phone_normalized
+                .like(like_pattern(digits))
+                .escape('\\')),
+        )
+    } else {
+        Box::new(matches)
+    }
+}
+
+pub(super) type ListQuery<'a> =
+    diesel::dsl::IntoBoxed<'a, diesel::dsl::Select<$query, diesel::dsl::AsSelect<CustomerRow, Db>>, Db>;
 
 /// The customers `actor` may see that match `filter`, in no order yet.
-fn filtered<'a>(
+pub(super) fn filtered<'a>(
     backend: Backend,
     actor: &'a Actor,
     filter: &'a CustomerFilter,
 ) -> Result<ListQuery<'a>, TxError> {
-    let mut query = customers::table
-        .select(CustomerRow::as_select())
-        .into_boxed();
+    let mut query = $from.select(CustomerRow::as_select()).into_boxed();
     if let Visibility::OwnersOrPool(owners) = &actor.visibility {
         query = query.filter(
             customers::owner_id
@@ -493,8 +496,8 @@ fn filtered<'a>(
                 .sql(""),
         });
     }
-    for condition in &filter.custom {
-        query = query.filter(custom_condition(condition));
+    for condition in crate::custom_fields::conditions(&filter.custom) {
+        query = query.filter(custom_condition(&condition));
     }
     if let Some(at) = filter.created_after {
         query = query.filter(customers::created_at.ge(stored(at)));
@@ -511,78 +514,38 @@ fn filtered<'a>(
     Ok(query)
 }
 
-/// `customers.id IN (ids whose value of a custom field meets condition)`, served by the
-/// `(field, value, record)` indexes.
-fn custom_condition(
-    condition: &CustomFilter,
-) -> Box<dyn BoxableExpression<customers::table, Db, SqlType = Bool>> {
-    use crm_domain::custom_fields::CustomFilterOp as Op;
-    let of_field = custom_field_values::table
-        .filter(custom_field_values::field_id.eq(condition.field_id.clone()));
-    let ids = custom_field_values::record_id;
-    let numbers: Vec<i64> = condition
-        .keys
-        .iter()
-        .filter_map(|k| match k {
-            IndexKey::Number(n) => Some(*n),
-            IndexKey::Text(_) => None,
-        })
-        .collect();
-    let texts: Vec<String> = condition
-        .keys
-        .iter()
-        .filter_map(|k| match k {
-            IndexKey::Text(t) => Some(t.clone()),
-            IndexKey::Number(_) => None,
-        })
-        .collect();
-    let first_number = numbers.first().copied().unwrap_or_default();
-    let first_text = texts.first().cloned().unwrap_or_default();
-    match (condition.op, !numbers.is_empty()) {
-        (Op::Gte, true) => Box::new(
-            customers::id.eq_any(
-                of_field
-                    .filter(custom_field_values::value_number.ge(first_number))
-                    .select(ids),
-            ),
-        ),
-        (Op::Lte, true) => Box::new(
-            customers::id.eq_any(
-                of_field
-                    .filter(custom_field_values::value_number.le(first_number))
-                    .select(ids),
-            ),
-        ),
-        (Op::Gte, false) => Box::new(
-            customers::id.eq_any(
-                of_field
-                    .filter(custom_field_values::value_text.ge(first_text))
-                    .select(ids),
-            ),
-        ),
-        (Op::Lte, false) => Box::new(
-            customers::id.eq_any(
-                of_field
-                    .filter(custom_field_values::value_text.le(first_text))
-                    .select(ids),
-            ),
-        ),
-        (Op::Eq | Op::In | Op::Contains, true) => Box::new(
-            customers::id.eq_any(
-                of_field
-                    .filter(custom_field_values::value_number.eq_any(numbers))
-                    .select(ids),
-            ),
-        ),
-        (Op::Eq | Op::In | Op::Contains, false) => Box::new(
-            customers::id.eq_any(
-                of_field
-                    .filter(custom_field_values::value_text.eq_any(texts))
-                    .select(ids),
-            ),
-        ),
-    }
+crate::custom_fields::custom_condition!(custom_condition, customers, $source);
+        }
+    };
 }
+
+customer_lists!(plain, customers::table, customers::table, customers::table);
+diesel::alias!(custom_field_values as sort_values: SortValues);
+customer_lists!(
+    valued,
+    diesel::dsl::InnerJoinQuerySource<
+        customers::table,
+        diesel::query_source::Alias<SortValues>,
+        diesel::dsl::Eq<
+            diesel::query_source::AliasedField<SortValues, custom_field_values::record_id>,
+            customers::id,
+        >,
+    >,
+    diesel::dsl::InnerJoinOn<
+        customers::table,
+        diesel::query_source::Alias<SortValues>,
+        diesel::dsl::Eq<
+            diesel::query_source::AliasedField<SortValues, custom_field_values::record_id>,
+            customers::id,
+        >,
+    >,
+    customers::table.inner_join(
+        sort_values.on(sort_values
+            .field(custom_field_values::record_id)
+            .eq(customers::id))
+    )
+);
+use plain::{filtered, ListQuery};
 
 /// Orders `query` by `sort` and keeps at most `limit` rows after `after`.
 ///
@@ -672,48 +635,69 @@ fn sorted_page<'a>(
     query.limit(limit)
 }
 
-/// How many value index entries one step of a custom-field-ordered walk reads.
-const SORT_BATCH: i64 = 200;
-
-/// The next entries of a custom field's value index after `position`, in the sort's order:
-/// `(record id, the value as an index key)`.
-fn value_batch(
-    conn: &mut DbConnection,
+/// Orders `query` (customers joined to their index row of the sort's field) by the value, ties
+/// by id, and keeps at most `limit` rows after `position`. The `(field, value, record)` index
+/// serves the order, so a page costs the same wherever it is.
+fn by_value<'a>(
+    query: valued::ListQuery<'a>,
     sort: &CustomSort,
+    conditions: &[CustomFilter],
     position: Option<&(IndexKey, String)>,
-) -> Result<Vec<(String, IndexKey)>, TxError> {
-    let mut query = custom_field_values::table
-        .filter(custom_field_values::field_id.eq(sort.field_id.clone()))
-        .select((
-            custom_field_values::record_id,
-            custom_field_values::value_number,
-            custom_field_values::value_text,
-        ))
-        .limit(SORT_BATCH)
-        .into_boxed();
-    let id = custom_field_values::record_id;
-    macro_rules! walk {
+    limit: i64,
+) -> valued::ListQuery<'a> {
+    use crm_domain::custom_fields::CustomFilterOp as Op;
+    let mut query = query
+        .filter(
+            sort_values
+                .field(custom_field_values::field_id)
+                .eq(sort.field_id.clone()),
+        )
+        .limit(limit);
+    let number = sort_values.field(custom_field_values::value_number);
+    let text = sort_values.field(custom_field_values::value_text);
+    for condition in conditions {
+        let (mut numbers, mut texts) = (Vec::new(), Vec::new());
+        for key in &condition.keys {
+            match key {
+                IndexKey::Number(n) => numbers.push(*n),
+                IndexKey::Text(t) => texts.push(crate::custom_fields::index_text(t)),
+            }
+        }
+        query = match (condition.op, numbers.first(), texts.first()) {
+            (Op::Gte, Some(n), _) => query.filter(number.ge(*n)),
+            (Op::Lte, Some(n), _) => query.filter(number.le(*n)),
+            (Op::Gte, None, Some(t)) => query.filter(text.ge(t.clone())),
+            (Op::Lte, None, Some(t)) => query.filter(text.le(t.clone())),
+            (_, Some(_), _) => query.filter(number.eq_any(numbers)),
+            _ => query.filter(text.eq_any(texts)),
+        };
+    }
+    let id = sort_values.field(custom_field_values::record_id);
+    macro_rules! keyset {
         ($column:expr, $value:expr) => {{
-            query = match (position, sort.descending) {
-                (None, false) => query.order(($column.asc(), id.asc())),
-                (None, true) => query.order(($column.desc(), id.desc())),
+            let column = $column;
+            let query = query.filter(column.is_not_null());
+            match (position, sort.descending) {
+                (None, false) => query.order((column.asc(), id.asc())),
+                (None, true) => query.order((column.desc(), id.desc())),
+                // The redundant bound on the value alone lets the database seek in the index.
                 (Some((_, after)), false) => query
-                    .filter($column.ge($value))
+                    .filter(column.ge($value))
                     .filter(
-                        $column
+                        column
                             .gt($value)
-                            .or($column.eq($value).and(id.gt(after.clone()))),
+                            .or(column.eq($value).and(id.gt(after.clone()))),
                     )
-                    .order(($column.asc(), id.asc())),
+                    .order((column.asc(), id.asc())),
                 (Some((_, after)), true) => query
-                    .filter($column.le($value))
+                    .filter(column.le($value))
                     .filter(
-                        $column
+                        column
                             .lt($value)
-                            .or($column.eq($value).and(id.lt(after.clone()))),
+                            .or(column.eq($value).and(id.lt(after.clone()))),
                     )
-                    .order(($column.desc(), id.desc())),
-            };
+                    .order((column.desc(), id.desc())),
+            }
         }};
     }
     if sort.numeric {
@@ -721,32 +705,48 @@ fn value_batch(
             Some((IndexKey::Number(n), _)) => *n,
             _ => 0,
         };
-        query = query.filter(custom_field_values::value_number.is_not_null());
-        walk!(custom_field_values::value_number, value);
+        keyset!(sort_values.field(custom_field_values::value_number), value)
     } else {
         let value = match position {
             Some((IndexKey::Text(t), _)) => t.clone(),
             _ => String::new(),
         };
-        query = query.filter(custom_field_values::value_text.is_not_null());
-        walk!(custom_field_values::value_text, value.clone());
+        keyset!(
+            sort_values.field(custom_field_values::value_text),
+            value.clone()
+        )
     }
-    let rows: Vec<(String, Option<i64>, Option<String>)> = query.load(conn)?;
+}
+
+/// The sort field's index key of each of `ids` that has a value.
+fn index_keys(
+    conn: &mut DbConnection,
+    sort: &CustomSort,
+    ids: Vec<String>,
+) -> Result<std::collections::HashMap<String, IndexKey>, TxError> {
+    let rows: Vec<(String, Option<i64>, Option<String>)> = custom_field_values::table
+        .filter(custom_field_values::field_id.eq(&sort.field_id))
+        .filter(custom_field_values::record_id.eq_any(ids))
+        .select((
+            custom_field_values::record_id,
+            custom_field_values::value_number,
+            custom_field_values::value_text,
+        ))
+        .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, number, text)| {
-            let key = match (number, text) {
-                (Some(n), _) => IndexKey::Number(n),
-                (None, t) => IndexKey::Text(t.unwrap_or_default()),
-            };
-            (id, key)
+        .filter_map(|(id, number, text)| match (number, text) {
+            (Some(n), _) if sort.numeric => Some((id, IndexKey::Number(n))),
+            (_, Some(t)) if !sort.numeric => Some((id, IndexKey::Text(t))),
+            _ => None,
         })
         .collect())
 }
 
-/// A page of customers ordered by a custom field: the value index is walked in order and each
-/// step's customers are read with the list's filters and visibility; when the values run out,
-/// the customers without a value follow, by id.
+/// A page of customers ordered by a custom field: the customers with a value, joined to their
+/// index rows in the value's order (the database chooses between walking that index and
+/// sorting the few customers a narrow filter leaves); when the values run out, the customers
+/// without a value follow, by id.
 fn list_by_custom_field(
     db: &Database,
     actor: &Actor,
@@ -766,43 +766,41 @@ fn list_by_custom_field(
     };
     let wanted = page.limit as usize + 1;
     let backend = db.backend();
+    // Conditions on the sorted field bound the walk of its index; the others are joined.
+    let (own, others): (Vec<_>, Vec<_>) = filter
+        .custom
+        .iter()
+        .cloned()
+        .partition(|c| c.field_id == sort.field_id);
+    let rest = CustomerFilter {
+        custom: others,
+        ..filter.clone()
+    };
     db.read(|conn| {
         let mut found: Vec<(CustomerRow, Option<IndexKey>)> = Vec::new();
-        let in_missing = matches!(after, Some((None, _)));
-        if !in_missing {
-            let mut position: Option<(IndexKey, String)> =
-                after.clone().and_then(|(value, id)| value.map(|v| (v, id)));
-            'walk: loop {
-                let batch = value_batch(conn, sort, position.as_ref())?;
-                let Some(last) = batch.last().cloned() else {
-                    break;
-                };
-                let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
-                let rows: Vec<CustomerRow> = filtered(backend, actor, filter)?
-                    .filter(customers::id.eq_any(ids))
-                    .load(conn)?;
-                let mut by_id: std::collections::HashMap<String, CustomerRow> =
-                    rows.into_iter().map(|r| (r.id.clone(), r)).collect();
-                for (id, key) in &batch {
-                    if let Some(row) = by_id.remove(id) {
-                        found.push((row, Some(key.clone())));
-                        if found.len() == wanted {
-                            break 'walk;
-                        }
-                    }
-                }
-                if (batch.len() as i64) < SORT_BATCH {
-                    break;
-                }
-                position = Some((last.1, last.0));
+        if !matches!(after, Some((None, _))) {
+            let position = after.clone().and_then(|(value, id)| value.map(|v| (v, id)));
+            let rows = by_value(
+                valued::filtered(backend, actor, &rest)?,
+                sort,
+                &own,
+                position.as_ref(),
+                wanted as i64,
+            )
+            .load::<CustomerRow>(conn)?;
+            let values = index_keys(conn, sort, rows.iter().map(|r| r.id.clone()).collect())?;
+            for row in rows {
+                let key = values.get(&row.id).cloned();
+                found.push((row, key));
             }
         }
-        if found.len() < wanted {
+        // A condition on the sorted field excludes the customers without a value.
+        if found.len() < wanted && own.is_empty() {
             let with_value = custom_field_values::table
                 .filter(custom_field_values::field_id.eq(sort.field_id.clone()))
-                .select(custom_field_values::record_id);
+                .filter(custom_field_values::record_id.eq(customers::id));
             let mut query = filtered(backend, actor, filter)?
-                .filter(diesel::dsl::not(customers::id.eq_any(with_value)));
+                .filter(diesel::dsl::not(diesel::dsl::exists(with_value)));
             let after_id = match &after {
                 Some((None, id)) => Some(id.clone()),
                 _ => None,

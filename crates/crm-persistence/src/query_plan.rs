@@ -174,10 +174,16 @@ impl TestDatabase {
                 c.batch_execute(&format!("PREPARE plan_probe AS {}", statement.sql))
                     .unwrap_or_else(|e| panic!("{e}: {}", statement.sql));
                 let values: Vec<String> = statement.binds.iter().map(|b| literal(b)).collect();
-                let explain = if values.is_empty() {
-                    "EXPLAIN EXECUTE plan_probe".to_string()
+                // `EXPLAIN_ANALYZE` set: run it too, for timings and row counts.
+                let explain = if std::env::var("EXPLAIN_ANALYZE").is_ok() {
+                    "EXPLAIN (ANALYZE, BUFFERS)"
                 } else {
-                    format!("EXPLAIN EXECUTE plan_probe({})", values.join(", "))
+                    "EXPLAIN"
+                };
+                let explain = if values.is_empty() {
+                    format!("{explain} EXECUTE plan_probe")
+                } else {
+                    format!("{explain} EXECUTE plan_probe({})", values.join(", "))
                 };
                 let plan = diesel::sql_query(&explain).load::<PgPlanRow>(c);
                 let _ = c.batch_execute("DEALLOCATE plan_probe");
@@ -268,6 +274,52 @@ impl TestDatabase {
         };
         conn.batch_execute(&sql)
             .unwrap_or_else(|e| panic!("seeding customers: {e}"));
+    }
+
+    /// Adds custom field index rows to the first `count` customers [`seed_customers`] made:
+    /// `number_field` holds `n % 1000 * 7919 % 1000` on customers not divisible by 7, `select_field`
+    /// holds option `o<n / 10 % 5>` where `n / 10 % 3` is not 0, and `multi_field` holds
+    /// `o<n / 10 % 4>` and `o4` on every fifth customer (values spread independently of the
+    /// owners, which follow `n % 50`). Only the index rows are written (the records' own
+    /// `custom_fields` documents stay empty): enough for the planner, not for reading values back.
+    ///
+    /// [`seed_customers`]: TestDatabase::seed_customers
+    ///
+    /// # Panics
+    /// When the insert fails.
+    pub fn seed_custom_values(
+        &self,
+        count: u32,
+        number_field: &str,
+        select_field: &str,
+        multi_field: &str,
+    ) {
+        let mut conn = self.connection();
+        let (id, series) = match &*conn {
+            DbConnection::Sqlite(_) => (
+                "printf('%08x-0000-7000-8000-000000000000', n)",
+                format!(
+                    "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {count})"
+                ),
+            ),
+            DbConnection::Pg(_) => (
+                "lpad(to_hex(n), 8, '0') || '-0000-7000-8000-000000000000'",
+                format!("WITH g(n) AS (SELECT generate_series(1, {count}))"),
+            ),
+        };
+        let insert =
+            "INSERT INTO custom_field_values (field_id, record_id, value_number, value_text)";
+        let mut sql = format!(
+            "{series} {insert} SELECT '{number_field}', {id}, n % 1000 * 7919 % 1000, NULL FROM g WHERE n % 7 <> 0;
+             {series} {insert} SELECT '{select_field}', {id}, NULL, 'o' || (n / 10 % 5) FROM g WHERE n / 10 % 3 <> 0;
+             {series} {insert} SELECT '{multi_field}', {id}, NULL, 'o' || (n / 10 % 4) FROM g WHERE n % 5 = 0;
+             {series} {insert} SELECT '{multi_field}', {id}, NULL, 'o4' FROM g WHERE n % 5 = 0;"
+        );
+        if matches!(&*conn, DbConnection::Pg(_)) {
+            sql.push_str("ANALYZE");
+        }
+        conn.batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("seeding custom values: {e}"));
     }
 }
 

@@ -307,7 +307,117 @@ fn custom_field_order_walks_the_whole_index(db: &TestDatabase) {
     }
 }
 
+/// Text values of any length and script are stored, filtered, sorted and kept unique: the index
+/// holds their first characters, uniqueness a digest of long ones.
+fn long_values_are_indexed(db: &TestDatabase) {
+    use crm_domain::contact_points::PhoneRegion;
+    use crm_domain::custom_fields::{CustomFilterOp, CustomSort};
+    use crm_domain::page::PageRequest;
+    use crm_domain::ports::CustomerFilter;
+    let store = db.database();
+    let motto =
+        ok(store.create_field(draft("motto", FieldType::Text, FieldRules::default(), true)));
+    let story = ok(store.create_field(draft(
+        "story",
+        FieldType::LongText,
+        FieldRules::default(),
+        false,
+    )));
+    // 1,000 three-byte characters: over PostgreSQL's B-tree entry limit if indexed whole.
+    let long = "中".repeat(999);
+    let values = [format!("{long}甲"), format!("{long}乙"), "中".repeat(200)];
+    let mut ids = Vec::new();
+    for (n, value) in values.iter().enumerate() {
+        let created = ok(store.create_customer(
+            &admin(),
+            customer(
+                &format!("C{n}"),
+                json!({"motto": value, "story": "长".repeat(20_000)}),
+            ),
+            None,
+            false,
+        ));
+        assert_eq!(created.fields.custom_fields["motto"], json!(value));
+        ids.push(created.id);
+    }
+    // Equal to 200 characters of another value is not equal to it; whole values stay unique.
+    assert_eq!(
+        store.create_customer(
+            &admin(),
+            customer("Again", json!({"motto": values[1]})),
+            None,
+            false,
+        ),
+        Err(DomainError::Validation(vec![FieldError::new(
+            "/custom_fields/motto",
+            "not_unique",
+            "another record has this value"
+        )]))
+    );
+    let list = |filter: CustomerFilter| -> Vec<String> {
+        ok(store.list_customers(
+            &admin(),
+            &filter,
+            &PageRequest {
+                limit: 10,
+                after: None,
+            },
+        ))
+        .items
+        .into_iter()
+        .map(|c| c.id)
+        .collect()
+    };
+    let condition = |op, raw: &str| {
+        motto
+            .filter(op, raw, PhoneRegion::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(
+        list(CustomerFilter {
+            custom: vec![condition(CustomFilterOp::Eq, &values[2])],
+            ..CustomerFilter::default()
+        }),
+        [ids[2].clone()]
+    );
+    assert_eq!(
+        list(CustomerFilter {
+            custom: vec![condition(CustomFilterOp::Gte, &values[2])],
+            ..CustomerFilter::default()
+        }),
+        ids,
+        "the cut values sort after the value that is their first characters"
+    );
+    let sorted = list(CustomerFilter {
+        custom_sort: Some(CustomSort {
+            field_id: motto.id.clone(),
+            key: "motto".into(),
+            numeric: false,
+            descending: false,
+        }),
+        ..CustomerFilter::default()
+    });
+    assert_eq!(sorted[0], ids[2]);
+    assert_eq!(sorted.len(), 3);
+    let story_filter = story
+        .filter(
+            CustomFilterOp::Eq,
+            &"长".repeat(20_000),
+            PhoneRegion::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        list(CustomerFilter {
+            custom: vec![story_filter],
+            ..CustomerFilter::default()
+        })
+        .len(),
+        3
+    );
+}
+
 backend_tests!(
+    long_values_are_indexed,
     custom_field_order_walks_the_whole_index,
     definitions_are_kept_per_entity,
     unique_values_hold_under_concurrency,

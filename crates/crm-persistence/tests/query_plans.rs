@@ -3,11 +3,16 @@
 
 use std::time::Instant;
 
+use crm_domain::contact_points::PhoneRegion;
+use crm_domain::custom_fields::{
+    CustomFilterOp, CustomSort, FieldDefinition, FieldDraft, FieldEntity, FieldRules, FieldType,
+    SelectOption,
+};
 use crm_domain::customers::{CustomerKind, CustomerSort, LifecycleStatus};
 use crm_domain::identity::{Email, NewUser, Role, Visibility};
 use crm_domain::page::PageRequest;
 use crm_domain::ports::{
-    Actor, ContactFilter, ContactStore, CustomerFilter, CustomerStore, UserStore,
+    Actor, ContactFilter, ContactStore, CustomFieldStore, CustomerFilter, CustomerStore, UserStore,
 };
 use crm_domain::DomainError;
 use crm_persistence::backend_tests;
@@ -52,10 +57,75 @@ fn full_scan(line: &str) -> bool {
     })
 }
 
+fn field(db: &TestDatabase, key: &str, field_type: FieldType) -> FieldDefinition {
+    let options = (0..5)
+        .map(|n| SelectOption {
+            key: format!("o{n}"),
+            label: format!("Option {n}"),
+            archived: false,
+        })
+        .collect();
+    db.database()
+        .create_field(FieldDraft {
+            entity: FieldEntity::Customer,
+            key: key.into(),
+            label: key.into(),
+            help_text: None,
+            field_type,
+            required: false,
+            default: None,
+            position: 0,
+            rules: FieldRules {
+                options: if field_type != FieldType::MultiSelect {
+                    Vec::new()
+                } else {
+                    options
+                },
+                ..FieldRules::default()
+            },
+            unique: false,
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Whether `SHOW_PLANS` asks for the plans of the list labelled `label`: set and empty for
+/// every list, else a part of the label.
+fn shown(label: &str) -> bool {
+    std::env::var("SHOW_PLANS").is_ok_and(|part| label.contains(&part))
+}
+
+/// Every plan line of the SELECTs `list` runs that reads a whole large table (or every line,
+/// with `SHOW_PLANS` set), labelled.
+fn scans<T>(db: &TestDatabase, label: &str, list: impl FnOnce() -> T) -> (T, Vec<String>) {
+    let started = Instant::now();
+    let (result, statements) = capture_sql(list);
+    let took = started.elapsed();
+    if took.as_millis() >= 100 {
+        eprintln!("{label}: {took:?}");
+    }
+    let mut found = Vec::new();
+    for statement in statements.iter().filter(|s| s.sql.starts_with("SELECT")) {
+        let plan = db.query_plan(statement);
+        if shown(label) || plan.iter().any(|l| full_scan(l)) {
+            found.push(format!(
+                "{label}:\n  {}\n  {}",
+                statement.sql,
+                plan.join("\n  ")
+            ));
+        }
+    }
+    (result, found)
+}
+
 fn customer_lists_use_indexes(db: &TestDatabase) {
     let reps: Vec<String> = (0..50).map(|n| user(db, n)).collect();
     let started = Instant::now();
     db.seed_customers(CUSTOMERS, &reps);
+    let budget = field(db, "budget", FieldType::Integer);
+    // Text, so that it has an order; selects are read through the same text index.
+    let tier = field(db, "tier", FieldType::Text);
+    let interests = field(db, "interests", FieldType::MultiSelect);
+    db.seed_custom_values(CUSTOMERS, &budget.id, &tier.id, &interests.id);
     eprintln!("seeded {CUSTOMERS} customers in {:?}", started.elapsed());
     let store = db.database();
     let admin = Actor {
@@ -145,32 +215,111 @@ fn customer_lists_use_indexes(db: &TestDatabase) {
             for (who, actor) in [("admin", &admin), ("rep", &rep), ("manager", &manager)] {
                 let mut after = None;
                 for page in ["first", "second"] {
-                    let (result, statements) = capture_sql(|| {
-                        store.list_customers(
-                            actor,
-                            &filter,
-                            &PageRequest {
-                                limit: 50,
-                                after: after.clone(),
-                            },
-                        )
-                    });
+                    let (result, found) = scans(
+                        db,
+                        &format!("{label}, {}, {who}, {page} page", sort.as_str()),
+                        || {
+                            store.list_customers(
+                                actor,
+                                &filter,
+                                &PageRequest {
+                                    limit: 50,
+                                    after: after.clone(),
+                                },
+                            )
+                        },
+                    );
+                    failures.extend(found);
                     let listed = result.unwrap_or_else(|e| panic!("{e}"));
-                    for statement in statements.iter().filter(|s| s.sql.starts_with("SELECT")) {
-                        let plan = db.query_plan(statement);
-                        if std::env::var("SHOW_PLANS").is_ok() || plan.iter().any(|l| full_scan(l))
-                        {
-                            failures.push(format!(
-                                "{label}, {}, {who}, {page} page:\n  {}\n  {}",
-                                sort.as_str(),
-                                statement.sql,
-                                plan.join("\n  ")
-                            ));
-                        }
-                    }
                     after = listed.next_after;
                     if after.is_none() {
                         break;
+                    }
+                }
+            }
+        }
+    }
+    let condition = |definition: &FieldDefinition, op, raw: &str| {
+        definition
+            .filter(op, raw, PhoneRegion::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let custom_filters = vec![
+        (
+            "cf.budget",
+            vec![condition(&budget, CustomFilterOp::Eq, "417")],
+        ),
+        (
+            "cf.budget range",
+            vec![
+                condition(&budget, CustomFilterOp::Gte, "100"),
+                condition(&budget, CustomFilterOp::Lte, "120"),
+            ],
+        ),
+        (
+            "cf.tier[in]",
+            vec![condition(&tier, CustomFilterOp::In, "o1,o2")],
+        ),
+        (
+            "cf.tier[gte]",
+            vec![condition(&tier, CustomFilterOp::Gte, "o3")],
+        ),
+        (
+            "cf.interests[contains]",
+            vec![condition(&interests, CustomFilterOp::Contains, "o2")],
+        ),
+    ];
+    let custom_sorts: Vec<Option<CustomSort>> = [(&budget, true), (&tier, false)]
+        .into_iter()
+        .flat_map(|(definition, numeric)| {
+            [false, true].map(|descending| {
+                Some(CustomSort {
+                    field_id: definition.id.clone(),
+                    key: definition.key.clone(),
+                    numeric,
+                    descending,
+                })
+            })
+        })
+        .chain([None])
+        .collect();
+    for (label, custom) in &custom_filters {
+        for custom_sort in &custom_sorts {
+            let sort_name = custom_sort.as_ref().map_or("id".into(), CustomSort::name);
+            let filter = CustomerFilter {
+                custom: custom.clone(),
+                custom_sort: custom_sort.clone(),
+                ..CustomerFilter::default()
+            };
+            for (who, actor) in [("admin", &admin), ("rep", &rep), ("manager", &manager)] {
+                // The first page, the next, and (sorted by a field) the customers without a value.
+                let mut after = None;
+                let mut pages = vec![None];
+                if let Some(sort) = custom_sort {
+                    pages.push(Some(sort.encode_position(None, "00000000")));
+                }
+                for (page, start) in pages.into_iter().enumerate() {
+                    after = start.or(after);
+                    for next in ["", " next"] {
+                        let (result, found) = scans(
+                            db,
+                            &format!("{label}, {sort_name}, {who}, page {page}{next}"),
+                            || {
+                                store.list_customers(
+                                    actor,
+                                    &filter,
+                                    &PageRequest {
+                                        limit: 50,
+                                        after: after.clone(),
+                                    },
+                                )
+                            },
+                        );
+                        failures.extend(found);
+                        after = result.unwrap_or_else(|e| panic!("{e}")).next_after;
+                        if after.is_none() {
+                            break;
+                        }
                     }
                 }
             }
@@ -209,7 +358,7 @@ fn customer_lists_use_indexes(db: &TestDatabase) {
     ];
     for (label, filter) in &contact_filters {
         for (who, actor) in [("admin", &admin), ("rep", &rep), ("manager", &manager)] {
-            let (result, statements) = capture_sql(|| {
+            let (result, found) = scans(db, &format!("{label}, {who}"), || {
                 store.list_contacts(
                     actor,
                     filter,
@@ -219,19 +368,10 @@ fn customer_lists_use_indexes(db: &TestDatabase) {
                     },
                 )
             });
+            failures.extend(found);
             if let Err(e) = result {
                 // The one customer is not every caller's to see.
                 assert_eq!(e, DomainError::NotFound { entity: "customer" }, "{label}");
-            }
-            for statement in statements.iter().filter(|s| s.sql.starts_with("SELECT")) {
-                let plan = db.query_plan(statement);
-                if std::env::var("SHOW_PLANS").is_ok() || plan.iter().any(|l| full_scan(l)) {
-                    failures.push(format!(
-                        "{label}, {who}:\n  {}\n  {}",
-                        statement.sql,
-                        plan.join("\n  ")
-                    ));
-                }
             }
         }
     }

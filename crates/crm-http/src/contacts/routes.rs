@@ -10,7 +10,9 @@ use super::dto::{ContactBody, ContactDto, ContactList, ContactQuery};
 use crate::auth::actor::actor;
 use crate::auth::Caller;
 use crate::blocking::blocking;
-use crate::custom_values::{check_custom_fields, check_custom_patch, together};
+use crate::custom_values::{
+    check_custom_fields, check_custom_patch, custom_filters, custom_query, together,
+};
 use crate::extract::ApiJson;
 use crate::pagination::{cursor, invalid_query, PageQuery};
 use crate::responses::{created, if_match, ok_with_etag};
@@ -100,6 +102,11 @@ pub(crate) async fn list_customer_contacts(
 
 /// Contacts of every customer you may see, in creation order; filtered by customer, part of the
 /// name, email or phone.
+///
+/// Custom fields filter too, as on the customer list: `cf.<key>=value`, `cf.<key>[gte]=value`,
+/// `cf.<key>[lte]=value`, `cf.<key>[in]=a,b` and `cf.<key>[contains]=option`. A parameter naming
+/// no live contact field, an unknown operator or a value the field cannot hold is a 400 naming
+/// the parameter.
 #[utoipa::path(
     tag = "contacts",
     operation_id = "list_contacts",
@@ -117,9 +124,9 @@ pub(crate) async fn list_customer_contacts(
 pub(crate) async fn list_contacts(
     state: web::Data<ApiState>,
     caller: Caller,
-    query: web::Query<ContactQuery>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
+    let (query, custom) = custom_query::<ContactQuery>(&req)?;
     let page = PageQuery {
         limit: query.limit,
         cursor: query.cursor,
@@ -152,6 +159,7 @@ pub(crate) async fn list_contacts(
         q: query.q,
         email,
         phone,
+        custom: custom_filters(&state, FieldEntity::Contact, custom).await?,
     };
     list(&state, &caller, filter, page).await
 }

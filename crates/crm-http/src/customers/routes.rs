@@ -3,7 +3,7 @@
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use crm_domain::custom_fields::{CustomFilter, CustomFilterOp, CustomSort, FieldEntity, FieldType};
+use crm_domain::custom_fields::{CustomSort, FieldEntity, FieldType};
 use crm_domain::customers::CustomerSort;
 use crm_domain::identity::{Principal, Role};
 use crm_domain::ports::{CustomerFilter, OwnershipChange};
@@ -16,7 +16,9 @@ use super::dto::{
 use crate::auth::actor::actor;
 use crate::auth::Caller;
 use crate::blocking::blocking;
-use crate::custom_values::{check_custom_fields, check_custom_patch, together};
+use crate::custom_values::{
+    check_custom_fields, check_custom_patch, custom_filters, custom_query, together,
+};
 use crate::extract::ApiJson;
 use crate::pagination::{cursor, invalid_query, PageQuery};
 use crate::responses::{created, if_match, ok_with_etag};
@@ -101,19 +103,9 @@ pub(crate) async fn list_customers(
     state: web::Data<ApiState>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    // `cf.<key>[op]` parameters name custom fields; the rest are the documented ones.
-    let (custom, documented): (Vec<_>, Vec<_>) =
-        url::form_urlencoded::parse(req.query_string().as_bytes())
-            .into_owned()
-            .partition(|(name, _)| name.starts_with("cf."));
-    let documented = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(documented)
-        .finish();
-    let query = web::Query::<CustomerQuery>::from_query(&documented)
-        .map_err(crate::extract::query_error)?
-        .into_inner();
+    let (query, custom) = custom_query::<CustomerQuery>(&req)?;
     query.check()?;
-    let custom = custom_filters(&state, custom).await?;
+    let custom = custom_filters(&state, FieldEntity::Customer, custom).await?;
     let page = PageQuery {
         limit: query.limit,
         cursor: query.cursor,
@@ -500,44 +492,6 @@ async fn active_lead_sources(
     let store = state.stores.lead_sources.clone();
     let sources = blocking(move || store.lead_sources(false)).await?;
     Ok(sources.into_iter().map(|s| s.key).collect())
-}
-
-/// The custom field conditions of a customer list: `cf.<key>=v`, `cf.<key>[gte]=v`, `[lte]`,
-/// `[in]=a,b`, `[contains]=option`, each resolved against the live definitions; a parameter that
-/// names no field, an unknown operator or an impossible value is a 400 naming the parameter.
-async fn custom_filters(
-    state: &ApiState,
-    params: Vec<(String, String)>,
-) -> Result<Vec<CustomFilter>, ApiError> {
-    if params.is_empty() {
-        return Ok(Vec::new());
-    }
-    let store = state.stores.custom_fields.clone();
-    let definitions =
-        blocking(move || store.field_definitions(FieldEntity::Customer, false)).await?;
-    let region = state.config.default_phone_region;
-    params
-        .into_iter()
-        .map(|(name, value)| {
-            let spec = name.trim_start_matches("cf.");
-            let (key, op) = match spec.split_once('[') {
-                // `cf.key[op` without its `]` names no operator.
-                Some((key, rest)) => (key, Some(rest.strip_suffix(']').unwrap_or(""))),
-                None => (spec, None),
-            };
-            let bad = |message: String| invalid_query(&name, "invalid", message);
-            let op = CustomFilterOp::parse(op)
-                .ok_or_else(|| bad("the operator is one of gte, lte, in, contains".into()))?;
-            let definition = definitions
-                .iter()
-                .find(|d| d.key == key)
-                .ok_or_else(|| bad("no such custom field".into()))?;
-            if value.len() > 1000 || value.contains('\0') {
-                return Err(bad("at most 1000 characters, without NUL".into()));
-            }
-            definition.filter(op, &value, region).map_err(bad)
-        })
-        .collect()
 }
 
 /// The order `sort` names: a built-in one, or a custom field's (which must be a live field of a
