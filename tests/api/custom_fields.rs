@@ -648,7 +648,210 @@ async fn lists_filter_by_custom_fields(db: TestDatabase) {
     }
 }
 
+/// Every type that lists can filter by: equality (in the type's own notation), ranges where the
+/// type has an order, `[in]`, and both sort directions with customers without a value last.
+async fn every_type_filters_and_sorts(db: TestDatabase) {
+    let admin_id = seed_user(&db, "admin@example.com", Role::Admin);
+    let rep_id = seed_user(&db, "rep@example.com", Role::Rep);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (admin, _) = login(&app, "admin@example.com").await;
+    let (token, _) = login(&app, "rep@example.com").await;
+    // (type, rules, low value, high value, equality for low, lower bound that only high meets)
+    let cases = [
+        (
+            "text",
+            json!({}),
+            json!("apple"),
+            json!("Banana"),
+            "APPLE".to_string(),
+            Some("b"),
+        ),
+        (
+            "long_text",
+            json!({}),
+            json!("alpha story"),
+            json!("beta story"),
+            "alpha story".into(),
+            None,
+        ),
+        (
+            "integer",
+            json!({}),
+            json!(-5),
+            json!(12),
+            "-5".into(),
+            Some("0"),
+        ),
+        (
+            "datetime",
+            json!({}),
+            json!("2026-03-01T08:00:00+08:00"),
+            json!("2026-03-01T09:00:00Z"),
+            "2026-03-01T00:00:00Z".into(),
+            Some("2026-03-01T05:00:00Z"),
+        ),
+        (
+            "email",
+            json!({}),
+            json!("a@example.com"),
+            json!("B@example.com"),
+            "A@Example.com".into(),
+            None,
+        ),
+        (
+            "phone",
+            json!({}),
+            json!("+8613800000001"),
+            json!("+8613900000002"),
+            "+86 138 0000 0001".into(),
+            None,
+        ),
+        (
+            "url",
+            json!({}),
+            json!("https://a.example"),
+            json!("https://b.example"),
+            "https://a.example".into(),
+            None,
+        ),
+        (
+            "money",
+            json!({"currency": "CNY"}),
+            json!({"amount_minor": 100, "currency": "CNY"}),
+            json!({"amount_minor": 2500, "currency": "CNY"}),
+            "100".into(),
+            Some("1000"),
+        ),
+        (
+            "user",
+            json!({}),
+            json!(admin_id),
+            json!(rep_id),
+            admin_id.clone(),
+            None,
+        ),
+    ];
+    let mut low = serde_json::Map::new();
+    let mut high = serde_json::Map::new();
+    for (field_type, rules, lo, hi, _, _) in &cases {
+        let key = format!("f_{field_type}");
+        let (status, _, field) = send(
+            &app,
+            request(
+                "POST",
+                "/api/v1/custom-fields",
+                Some(&admin),
+                Some(json!({"entity": "customer", "key": key, "label": key,
+                    "type": field_type, "rules": rules})),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{field}");
+        low.insert(key.clone(), lo.clone());
+        high.insert(key, hi.clone());
+    }
+    for (name, values) in [("Lo", low), ("Hi", high), ("None", serde_json::Map::new())] {
+        let (status, _, body) = send(
+            &app,
+            request(
+                "POST",
+                "/api/v1/customers",
+                Some(&token),
+                Some(json!({"kind": "company", "name": name, "custom_fields": values})),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let names = |query: String| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let (status, _, page) = send(
+                app,
+                request(
+                    "GET",
+                    &format!("/api/v1/customers?{query}"),
+                    Some(&token),
+                    None,
+                ),
+            )
+            .await;
+            assert_eq!(status, 200, "{query}: {page}");
+            page["items"]
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|i| i["name"].as_str().map(str::to_string))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        }
+    };
+    let encode =
+        |raw: &str| url::form_urlencoded::byte_serialize(raw.as_bytes()).collect::<String>();
+    for (field_type, _, _, hi, equal, bound) in &cases {
+        let key = format!("f_{field_type}");
+        assert_eq!(
+            names(format!("cf.{key}={}", encode(equal))).await,
+            ["Lo"],
+            "{key}"
+        );
+        let high_raw = match hi {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Object(money) => money["amount_minor"].to_string(),
+            number => number.to_string(),
+        };
+        assert_eq!(
+            names(format!(
+                "cf.{key}[in]={},{}",
+                encode(equal),
+                encode(&high_raw)
+            ))
+            .await,
+            ["Lo", "Hi"],
+            "{key}"
+        );
+        if let Some(bound) = bound {
+            assert_eq!(
+                names(format!("cf.{key}[gte]={}", encode(bound))).await,
+                ["Hi"],
+                "{key}"
+            );
+            assert_eq!(
+                names(format!("cf.{key}[lte]={}", encode(bound))).await,
+                ["Lo"],
+                "{key}"
+            );
+        } else {
+            let (status, _, _) = send(
+                &app,
+                request(
+                    "GET",
+                    &format!("/api/v1/customers?cf.{key}[gte]=a"),
+                    Some(&token),
+                    None,
+                ),
+            )
+            .await;
+            assert_eq!(status, 400, "{key} has no order");
+        }
+        assert_eq!(
+            names(format!("sort=cf.{key}")).await,
+            ["Lo", "Hi", "None"],
+            "{key}"
+        );
+        assert_eq!(
+            names(format!("sort=-cf.{key}")).await,
+            ["Hi", "Lo", "None"],
+            "{key}"
+        );
+    }
+}
+
 backend_tests!(async actix:
+    every_type_filters_and_sorts,
     definitions_schema_and_values,
     contacts_carry_their_own_fields,
     lists_filter_by_custom_fields,
