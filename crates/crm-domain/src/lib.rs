@@ -2,6 +2,8 @@
 //! cases need. This crate performs no I/O and knows nothing of HTTP or SQL; the persistence crate
 //! implements the store traits and the HTTP crate calls them.
 
+pub mod activities;
+pub mod clock;
 pub mod contact_points;
 pub mod custom_fields;
 pub mod customers;

@@ -417,3 +417,59 @@ pub trait CustomFieldStore: Send + Sync {
         expected_version: Option<i64>,
     ) -> Result<crate::custom_fields::FieldDefinition, DomainError>;
 }
+
+/// Which activities a list holds; all of them are of customers the caller may see.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActivityFilter {
+    /// Only this customer's (`NotFound` when the caller may not see it).
+    pub customer_id: Option<String>,
+    /// Only by this author.
+    pub author_id: Option<String>,
+    /// Only of this kind.
+    pub kind: Option<crate::activities::ActivityKind>,
+    /// Only those that happened at or after this instant.
+    pub occurred_after: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only those that happened before this instant.
+    pub occurred_before: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Activities, reached through their customer's visibility. Every write keeps the customer's
+/// `last_activity_at` (latest live activity) and `next_follow_up_at` (earliest open follow-up)
+/// right in the same transaction.
+pub trait ActivityStore: Send + Sync {
+    /// Logs an activity on a visible customer, authored by `actor`, with the follow-up it
+    /// schedules; `answers` names an activity of the same customer whose open follow-up this one
+    /// completes. `Validation` when the contact is not the customer's or `answers` names no open
+    /// follow-up of the customer.
+    fn create_activity(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        fields: crate::activities::ActivityFields,
+        follow_up: Option<crate::activities::FollowUpPlan>,
+        answers: Option<String>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::activities::Activity, DomainError>;
+    /// One live activity of a visible customer.
+    fn activity(&self, actor: &Actor, id: &str)
+        -> Result<crate::activities::Activity, DomainError>;
+    /// Live activities matching `filter`, newest first (by `occurred_at`, then id).
+    fn list_activities(
+        &self,
+        actor: &Actor,
+        filter: &ActivityFilter,
+        page: &PageRequest,
+    ) -> Result<Page<crate::activities::Activity>, DomainError>;
+    /// Replaces an activity's fields and applies `follow_up`.
+    fn update_activity(
+        &self,
+        actor: &Actor,
+        id: &str,
+        fields: crate::activities::ActivityFields,
+        follow_up: crate::activities::FollowUpChange,
+        expected_version: Option<i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::activities::Activity, DomainError>;
+    /// Removes an activity (soft delete) with its follow-up.
+    fn delete_activity(&self, actor: &Actor, id: &str) -> Result<(), DomainError>;
+}

@@ -2,6 +2,7 @@
 //! PostgreSQL, with one codebase: a `MultiConnection` over both, portable column types, and a
 //! `match` on the inner connection where the SQL really differs.
 
+mod activities;
 mod api_keys;
 mod connection;
 mod contacts;

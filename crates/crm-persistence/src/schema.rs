@@ -243,3 +243,34 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(custom_field_values, customers);
 diesel::allow_tables_to_appear_in_same_query!(custom_field_values, contacts);
 diesel::allow_tables_to_appear_in_same_query!(custom_field_values, custom_fields);
+
+diesel::table! {
+    /// What reps did with customers, with the follow-up each may schedule.
+    activities (id) {
+        id -> Text,
+        customer_id -> Text,
+        contact_id -> Nullable<Text>,
+        author_id -> Text,
+        kind -> Text,
+        occurred_at -> Timestamp,
+        subject -> Text,
+        content -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+        attachments -> Text,
+        custom_fields -> Text,
+        follow_up_at -> Nullable<Timestamp>,
+        follow_up_note -> Nullable<Text>,
+        follow_up_state -> Nullable<Text>,
+        follow_up_closed_at -> Nullable<Timestamp>,
+        follow_up_closed_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(activities -> customers (customer_id));
+diesel::allow_tables_to_appear_in_same_query!(activities, customers);
+diesel::allow_tables_to_appear_in_same_query!(activities, contacts);
+diesel::allow_tables_to_appear_in_same_query!(activities, custom_field_values);

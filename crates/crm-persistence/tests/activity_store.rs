@@ -1,0 +1,436 @@
+//! Activities on both backends: the customer's derived `last_activity_at` and
+//! `next_follow_up_at` through every create, change, completion and delete; contacts and answered
+//! follow-ups checked; visibility; the newest-first list and its filters.
+
+use chrono::{DateTime, Duration, Utc};
+use crm_domain::activities::{
+    ActivityFields, ActivityKind, FollowUpChange, FollowUpPlan, FollowUpState,
+};
+use crm_domain::customers::{ContactFields, CustomerFields, CustomerKind, LifecycleStatus};
+use crm_domain::identity::Visibility;
+use crm_domain::page::PageRequest;
+use crm_domain::ports::{ActivityFilter, ActivityStore, Actor, ContactStore, CustomerStore};
+use crm_domain::{DomainError, FieldError};
+use crm_persistence::backend_tests;
+use crm_persistence::test_support::TestDatabase;
+
+fn ok<T>(r: Result<T, DomainError>) -> T {
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn admin() -> Actor {
+    Actor {
+        id: "admin".into(),
+        visibility: Visibility::All,
+    }
+}
+
+fn at(raw: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn customer(db: &TestDatabase, name: &str, owner: Option<String>) -> String {
+    let fields = CustomerFields {
+        kind: CustomerKind::Company,
+        name: name.into(),
+        legal_name: None,
+        industry: None,
+        company_size: None,
+        website: None,
+        address: None,
+        tax_id: None,
+        gender: None,
+        birthday: None,
+        phone: None,
+        email: None,
+        status: LifecycleStatus::Lead,
+        classification: None,
+        lead_source: None,
+        tags: vec![],
+        custom_fields: Default::default(),
+    };
+    ok(db
+        .database()
+        .create_customer(&admin(), fields, owner, false))
+    .id
+}
+
+fn fields(occurred_at: &str, subject: &str) -> ActivityFields {
+    ActivityFields {
+        contact_id: None,
+        kind: ActivityKind::Call,
+        occurred_at: at(occurred_at),
+        subject: subject.into(),
+        content: None,
+        outcome: None,
+        attachments: vec![],
+        custom_fields: Default::default(),
+    }
+}
+
+fn plan(due: &str) -> Option<FollowUpPlan> {
+    Some(FollowUpPlan {
+        due_at: at(due),
+        note: Some("call back".into()),
+    })
+}
+
+/// The customer's `(last_activity_at, next_follow_up_at)`.
+fn derived(db: &TestDatabase, id: &str) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let c = ok(db.database().customer(&admin(), id));
+    (c.last_activity_at, c.next_follow_up_at)
+}
+
+const NOW: &str = "2026-05-01T09:00:00Z";
+
+fn derived_fields_follow_every_write(db: &TestDatabase) {
+    let store = db.database();
+    let now = at(NOW);
+    let c = customer(db, "Acme", None);
+    assert_eq!(derived(db, &c), (None, None));
+    let a = ok(store.create_activity(
+        &admin(),
+        &c,
+        fields("2026-04-01T10:00:00Z", "First call"),
+        plan("2026-05-10T09:00:00Z"),
+        None,
+        now,
+    ));
+    assert_eq!(a.author_id, "admin");
+    assert_eq!(
+        a.follow_up.as_ref().map(|f| (f.state.as_str(), f.due_at)),
+        Some(("pending", at("2026-05-10T09:00:00Z")))
+    );
+    assert_eq!(
+        derived(db, &c),
+        (
+            Some(at("2026-04-01T10:00:00Z")),
+            Some(at("2026-05-10T09:00:00Z"))
+        )
+    );
+    let b = ok(store.create_activity(
+        &admin(),
+        &c,
+        fields("2026-04-20T10:00:00Z", "Second call"),
+        plan("2026-05-05T09:00:00Z"),
+        None,
+        now,
+    ));
+    assert_eq!(
+        derived(db, &c),
+        (
+            Some(at("2026-04-20T10:00:00Z")),
+            Some(at("2026-05-05T09:00:00Z"))
+        )
+    );
+    // An older activity logged later does not move the latest one.
+    let old = ok(store.create_activity(
+        &admin(),
+        &c,
+        fields("2026-03-01T10:00:00Z", "Back-filled"),
+        None,
+        None,
+        now,
+    ));
+    assert_eq!(derived(db, &c).0, Some(at("2026-04-20T10:00:00Z")));
+    ok(store.delete_activity(&admin(), &b.id));
+    assert_eq!(
+        derived(db, &c),
+        (
+            Some(at("2026-04-01T10:00:00Z")),
+            Some(at("2026-05-10T09:00:00Z"))
+        )
+    );
+    // A later activity answers A's follow-up: nothing is open any more.
+    let answer = ok(store.create_activity(
+        &admin(),
+        &c,
+        fields("2026-04-30T10:00:00Z", "Answered"),
+        None,
+        Some(a.id.clone()),
+        now,
+    ));
+    let a_now = ok(store.activity(&admin(), &a.id));
+    let closed = a_now.follow_up.clone().unwrap_or_else(|| panic!("kept"));
+    assert_eq!(closed.state, "done");
+    assert_eq!(closed.closed_by.as_deref(), Some(answer.id.as_str()));
+    assert_eq!(a_now.version, 2);
+    assert_eq!(derived(db, &c), (Some(at("2026-04-30T10:00:00Z")), None));
+    // Removing the answer opens the follow-up again.
+    ok(store.delete_activity(&admin(), &answer.id));
+    let reopened = ok(store.activity(&admin(), &a.id)).follow_up;
+    assert_eq!(
+        reopened.map(|f| (f.state, f.closed_by)),
+        Some(("pending".into(), None))
+    );
+    assert_eq!(
+        derived(db, &c),
+        (
+            Some(at("2026-04-01T10:00:00Z")),
+            Some(at("2026-05-10T09:00:00Z"))
+        )
+    );
+    // Cancelled by hand, then moved (which reopens it), then removed.
+    let a_now = ok(store.activity(&admin(), &a.id));
+    let cancelled = ok(store.update_activity(
+        &admin(),
+        &a.id,
+        a_now.fields.clone(),
+        FollowUpChange::Set {
+            due_at: None,
+            note: None,
+            state: Some(FollowUpState::Cancelled),
+        },
+        Some(a_now.version),
+        now,
+    ));
+    assert_eq!(
+        cancelled
+            .follow_up
+            .as_ref()
+            .map(|f| (f.state.as_str(), f.closed_by.as_deref())),
+        Some(("cancelled", Some("admin")))
+    );
+    assert_eq!(derived(db, &c).1, None);
+    let moved = ok(store.update_activity(
+        &admin(),
+        &a.id,
+        cancelled.fields.clone(),
+        FollowUpChange::Set {
+            due_at: Some(at("2026-06-01T09:00:00Z")),
+            note: Some(None),
+            state: None,
+        },
+        None,
+        now,
+    ));
+    assert_eq!(
+        moved
+            .follow_up
+            .as_ref()
+            .map(|f| (f.state.as_str(), f.note.clone())),
+        Some(("pending", None))
+    );
+    assert_eq!(derived(db, &c).1, Some(at("2026-06-01T09:00:00Z")));
+    // The occurred time moves the latest activity too.
+    let mut later = moved.fields.clone();
+    later.occurred_at = at("2026-04-25T10:00:00Z");
+    let removed =
+        ok(store.update_activity(&admin(), &a.id, later, FollowUpChange::Remove, None, now));
+    assert_eq!(removed.follow_up, None);
+    assert_eq!(derived(db, &c), (Some(at("2026-04-25T10:00:00Z")), None));
+    // A stale version is refused and changes nothing.
+    assert_eq!(
+        store.update_activity(
+            &admin(),
+            &old.id,
+            fields("2026-03-02T10:00:00Z", "x"),
+            FollowUpChange::Keep,
+            Some(7),
+            now,
+        ),
+        Err(DomainError::PreconditionFailed { current_version: 1 })
+    );
+    ok(store.delete_activity(&admin(), &a.id));
+    ok(store.delete_activity(&admin(), &old.id));
+    assert_eq!(derived(db, &c), (None, None));
+    assert_eq!(
+        store.activity(&admin(), &a.id),
+        Err(DomainError::NotFound { entity: "activity" })
+    );
+}
+
+fn references_are_checked(db: &TestDatabase) {
+    let store = db.database();
+    let now = at(NOW);
+    let c = customer(db, "Acme", None);
+    let other = customer(db, "Other", None);
+    let contact = |customer_id: &str| {
+        ok(store.create_contact(
+            &admin(),
+            customer_id,
+            ContactFields {
+                name: "Li".into(),
+                title: None,
+                phones: vec![],
+                email: None,
+                wechat_id: None,
+                notes: None,
+                custom_fields: Default::default(),
+            },
+            false,
+            true,
+        ))
+        .id
+    };
+    let mine = contact(&c);
+    let theirs = contact(&other);
+    let mut with_contact = fields("2026-04-01T10:00:00Z", "Met Li");
+    with_contact.contact_id = Some(theirs.clone());
+    assert_eq!(
+        store.create_activity(&admin(), &c, with_contact.clone(), None, None, now),
+        Err(DomainError::Validation(vec![FieldError::new(
+            "/contact_id",
+            "not_of_customer",
+            "not a contact of this customer"
+        )]))
+    );
+    with_contact.contact_id = Some(mine);
+    let a = ok(store.create_activity(&admin(), &c, with_contact, None, None, now));
+    // No open follow-up on `a`, and none of another customer's.
+    let other_follow_up = ok(store.create_activity(
+        &admin(),
+        &other,
+        fields("2026-04-01T10:00:00Z", "Elsewhere"),
+        plan("2026-06-01T00:00:00Z"),
+        None,
+        now,
+    ));
+    for answered in [a.id.clone(), other_follow_up.id.clone(), "nope".into()] {
+        assert_eq!(
+            store.create_activity(
+                &admin(),
+                &c,
+                fields("2026-04-02T10:00:00Z", "Answer"),
+                None,
+                Some(answered),
+                now
+            ),
+            Err(DomainError::Validation(vec![FieldError::new(
+                "/answers",
+                "no_open_follow_up",
+                "not an activity of this customer with an open follow-up"
+            )]))
+        );
+    }
+    let listed = ok(store.list_activities(
+        &admin(),
+        &ActivityFilter {
+            customer_id: Some(c.clone()),
+            ..ActivityFilter::default()
+        },
+        &PageRequest {
+            limit: 10,
+            after: None,
+        },
+    ));
+    assert_eq!(listed.items.len(), 1, "refused writes left nothing");
+    assert_eq!(derived(db, &other).1, Some(at("2026-06-01T00:00:00Z")));
+}
+
+fn lists_are_newest_first_and_visible_only(db: &TestDatabase) {
+    let store = db.database();
+    let now = at(NOW);
+    let rep = Actor {
+        id: "rep".into(),
+        visibility: Visibility::OwnersOrPool(vec!["rep-owner".into()]),
+    };
+    let pool = customer(db, "Pool", None);
+    let hidden = customer(db, "Hidden", Some(seed_owner(db, "other")));
+    let mut expected = Vec::new();
+    for n in 0..7_i64 {
+        let mut f = fields("2026-04-01T10:00:00Z", &format!("Call {n}"));
+        // Two activities share each instant: ties go by id.
+        f.occurred_at += Duration::hours(n / 2);
+        if n % 3 == 0 {
+            f.kind = ActivityKind::Visit;
+        }
+        let a = ok(store.create_activity(&rep, &pool, f, None, None, now));
+        expected.push(a.id);
+    }
+    expected.reverse();
+    ok(store.create_activity(
+        &admin(),
+        &hidden,
+        fields("2026-04-05T10:00:00Z", "Hidden"),
+        None,
+        None,
+        now,
+    ));
+    let walk = |actor: &Actor, filter: ActivityFilter| {
+        let mut ids = Vec::new();
+        let mut after = None;
+        loop {
+            let page = ok(store.list_activities(actor, &filter, &PageRequest { limit: 3, after }));
+            ids.extend(page.items.into_iter().map(|a| a.id));
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break ids,
+            }
+        }
+    };
+    assert_eq!(walk(&rep, ActivityFilter::default()), expected);
+    assert_eq!(walk(&admin(), ActivityFilter::default()).len(), 8);
+    let visits = walk(
+        &rep,
+        ActivityFilter {
+            kind: Some(ActivityKind::Visit),
+            ..ActivityFilter::default()
+        },
+    );
+    assert_eq!(visits.len(), 3);
+    let ranged = walk(
+        &rep,
+        ActivityFilter {
+            occurred_after: Some(at("2026-04-01T11:00:00Z")),
+            occurred_before: Some(at("2026-04-01T13:00:00Z")),
+            author_id: Some("rep".into()),
+            ..ActivityFilter::default()
+        },
+    );
+    assert_eq!(ranged, expected[1..5].to_vec());
+    assert_eq!(
+        store.list_activities(
+            &rep,
+            &ActivityFilter {
+                customer_id: Some(hidden.clone()),
+                ..ActivityFilter::default()
+            },
+            &PageRequest {
+                limit: 3,
+                after: None
+            }
+        ),
+        Err(DomainError::NotFound { entity: "customer" })
+    );
+    assert_eq!(
+        store.create_activity(&rep, &hidden, fields(NOW, "x"), None, None, now),
+        Err(DomainError::NotFound { entity: "customer" })
+    );
+    let hidden_activity = walk(
+        &admin(),
+        ActivityFilter {
+            customer_id: Some(hidden),
+            ..ActivityFilter::default()
+        },
+    );
+    assert_eq!(
+        store.activity(&rep, &hidden_activity[0]),
+        Err(DomainError::NotFound { entity: "activity" })
+    );
+    assert_eq!(
+        store.delete_activity(&rep, &hidden_activity[0]),
+        Err(DomainError::NotFound { entity: "activity" })
+    );
+}
+
+fn seed_owner(db: &TestDatabase, name: &str) -> String {
+    use crm_domain::identity::{Email, NewUser, Role};
+    use crm_domain::ports::UserStore;
+    let email = format!("{name}@example.com");
+    ok(db.database().create_user(NewUser {
+        email: Email::parse(&email, "/email").unwrap_or_else(|e| panic!("{e:?}")),
+        display_name: name.into(),
+        role: Role::Rep,
+        password_hash: "x".into(),
+    }))
+    .id
+}
+
+backend_tests!(
+    derived_fields_follow_every_write,
+    references_are_checked,
+    lists_are_newest_first_and_visible_only
+);
