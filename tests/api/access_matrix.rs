@@ -175,6 +175,46 @@ fn record_rows() -> Vec<RecordRow> {
             statuses(write, 204),
         ),
         (
+            "create_activity",
+            "POST",
+            "/api/v1/activities",
+            Some(json!({"customer_id": "{customer}", "kind": "call",
+                "occurred_at": "2026-01-01T00:00:00Z", "subject": "Matrix {n}"})),
+            statuses(write, 201),
+        ),
+        (
+            "get_activity",
+            "GET",
+            "/api/v1/activities/{activity}",
+            None,
+            read,
+        ),
+        (
+            "update_activity",
+            "PATCH",
+            "/api/v1/activities/{activity}",
+            Some(json!({"subject": "Changed"})),
+            [
+                // The seeded activity is nobody's here: only managers and admins may change it.
+                (Own, [200, 200, 403, 403, 403, 401]),
+                (Teammate, [200, 200, 404, 403, 403, 401]),
+                (Other, [200, 404, 404, 403, 403, 401]),
+                (Pool, [200, 200, 403, 403, 403, 401]),
+            ],
+        ),
+        (
+            "delete_activity",
+            "DELETE",
+            "/api/v1/activities/{activity}",
+            None,
+            [
+                (Own, [204, 204, 403, 403, 403, 401]),
+                (Teammate, [204, 204, 404, 403, 403, 401]),
+                (Other, [204, 404, 404, 403, 403, 401]),
+                (Pool, [204, 204, 403, 403, 403, 401]),
+            ],
+        ),
+        (
             "restore_customer",
             "POST",
             "/api/v1/customers/{customer}/restore",
@@ -308,6 +348,13 @@ fn rows() -> Vec<Row> {
             "list_customers",
             "GET",
             "/api/v1/customers",
+            None,
+            [200, 200, 200, 403, 200, 401],
+        ),
+        (
+            "list_activities",
+            "GET",
+            "/api/v1/activities",
             None,
             [200, 200, 200, 403, 200, 401],
         ),
@@ -461,6 +508,29 @@ fn seed_contact(db: &TestDatabase, customer_id: &str) -> String {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+fn seed_activity(db: &TestDatabase, customer_id: &str) -> String {
+    use crm_domain::activities::{ActivityFields, ActivityKind};
+    use crm_domain::ports::{ActivityStore, Actor};
+    let fields = ActivityFields {
+        contact_id: None,
+        kind: ActivityKind::Call,
+        occurred_at: chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(20_000),
+        subject: "Seed".into(),
+        content: None,
+        outcome: None,
+        attachments: vec![],
+        custom_fields: Default::default(),
+    };
+    let actor = Actor {
+        id: "seed".into(),
+        visibility: crm_domain::identity::Visibility::All,
+    };
+    db.database()
+        .create_activity(&actor, customer_id, fields, None, None, chrono::Utc::now())
+        .map(|a| a.id)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn fill(text: &str, n: usize, ids: &[(&str, &str)]) -> String {
     let mut text = text.replace("{n}", &n.to_string());
     for (name, id) in ids {
@@ -601,9 +671,11 @@ async fn every_caller_gets_exactly_its_rights(db: TestDatabase) {
                 };
                 let customer = seed_customer(&db, &format!("Customer {n}"), owner);
                 let contact = seed_contact(&db, &customer);
+                let activity = seed_activity(&db, &customer);
                 let ids = [
                     ("customer", customer.as_str()),
                     ("contact", contact.as_str()),
+                    ("activity", activity.as_str()),
                     ("rep", rep.as_str()),
                 ];
                 let uri = fill(path, n, &ids);

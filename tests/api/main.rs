@@ -1,6 +1,7 @@
 //! The HTTP API over the real stores, on SQLite and (with `TEST_DATABASE_URL`) PostgreSQL.
 
 mod access_matrix;
+mod activities;
 mod auth;
 mod contacts;
 mod custom_fields;

@@ -726,7 +726,11 @@ pub fn check_values(
                 Ok(stored) => {
                     values.insert(key.clone(), stored.json);
                 }
-                Err(e) => errors.push(e),
+                Err(e) => {
+                    errors.push(e);
+                    // Reported once: a bad value is not also a missing one.
+                    values.insert(key.clone(), Value::Null);
+                }
             }
         }
     }
@@ -1458,6 +1462,25 @@ mod tests {
         .err()
         .unwrap_or_default();
         assert_eq!(errors.first().map(|e| e.code.as_str()), Some("required"));
+        // A bad value of a required field is reported once, as bad, on create and on change.
+        for current in [None, Some(&checked.values)] {
+            let bad = json!({"budget": "lots"});
+            let errors = check_values(
+                &definitions,
+                bad.as_object(),
+                current,
+                PhoneRegion::default(),
+                &any,
+            )
+            .err()
+            .unwrap_or_default();
+            let codes: Vec<&str> = errors
+                .iter()
+                .filter(|e| e.pointer == "/custom_fields/budget")
+                .map(|e| e.code.as_str())
+                .collect();
+            assert_eq!(codes, ["type"], "{current:?}");
+        }
     }
 
     #[test]

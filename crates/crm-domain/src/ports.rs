@@ -472,4 +472,18 @@ pub trait ActivityStore: Send + Sync {
     ) -> Result<crate::activities::Activity, DomainError>;
     /// Removes an activity (soft delete) with its follow-up.
     fn delete_activity(&self, actor: &Actor, id: &str) -> Result<(), DomainError>;
+    /// A visible customer's latest `limit` activities (newest first) and its open follow-ups
+    /// (soonest first, at most `limit`), read together.
+    fn customer_timeline(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        limit: u32,
+    ) -> Result<
+        (
+            Vec<crate::activities::Activity>,
+            Vec<crate::activities::Activity>,
+        ),
+        DomainError,
+    >;
 }

@@ -9,8 +9,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{scope, AppExt};
 
 use crate::{
-    api_keys, auth, contacts, custom_fields, customers, docs, extract, fallback, idempotency,
-    lead_sources, observe, system, teams, users, ApiState,
+    activities, api_keys, auth, contacts, custom_fields, customers, docs, extract, fallback,
+    idempotency, lead_sources, observe, system, teams, users, ApiState,
 };
 
 /// Registers every API route. This list is the one source of both the served routes and the
@@ -65,7 +65,12 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
                 .service(custom_fields::routes::get_custom_field)
                 .service(custom_fields::routes::update_custom_field)
                 .service(custom_fields::routes::delete_custom_field)
-                .service(custom_fields::routes::restore_custom_field),
+                .service(custom_fields::routes::restore_custom_field)
+                .service(activities::routes::create_activity)
+                .service(activities::routes::list_activities)
+                .service(activities::routes::get_activity)
+                .service(activities::routes::update_activity)
+                .service(activities::routes::delete_activity),
         );
 }
 

@@ -27,7 +27,7 @@ pub(crate) const REPLAYED: HeaderName = HeaderName::from_static("idempotent-repl
 pub(crate) const KEY_MAX: usize = 255;
 
 /// The operations that create a record and so accept `Idempotency-Key`.
-pub(crate) const CREATING_OPERATIONS: [&str; 7] = [
+pub(crate) const CREATING_OPERATIONS: [&str; 8] = [
     "create_user",
     "create_team",
     "create_api_key",
@@ -35,6 +35,7 @@ pub(crate) const CREATING_OPERATIONS: [&str; 7] = [
     "create_contact",
     "create_lead_source",
     "create_custom_field",
+    "create_activity",
 ];
 
 /// Response headers stored and replayed.

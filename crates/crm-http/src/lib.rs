@@ -4,6 +4,7 @@
 //! served API and its contract cannot drift apart. Handlers turn DTOs into domain calls on the
 //! store traits; they never see SQL. Every error leaves as `application/problem+json`.
 
+mod activities;
 mod api_keys;
 mod app;
 mod auth;

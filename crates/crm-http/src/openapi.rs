@@ -34,6 +34,7 @@ use crate::app::api_routes;
         (name = "api-keys", description = "Keys for integrations, with scopes."),
         (name = "customers", description = "Companies and individuals, the shared pool, history."),
         (name = "contacts", description = "The people at each customer."),
+        (name = "activities", description = "Calls, visits and messages with customers, and the follow-ups they schedule."),
     ),
     components(schemas(crate::Problem, crate::ProblemFieldError))
 )]
@@ -171,6 +172,13 @@ fn narrow_patches(document: &mut OpenApiDocument) {
         &["owner_id", "allow_duplicate"],
         "Changes to a customer (JSON merge patch): members left out stay, `null` clears an \
          optional member. The owner changes only through claim, release and assign.",
+    );
+    narrow_patch(
+        document,
+        ("ActivityBody", "ActivityChanges", "update_activity"),
+        &["customer_id", "answers"],
+        "Changes to an activity (JSON merge patch): members left out stay, `null` clears an \
+         optional member; `follow_up` changes the follow-up, `null` removes it.",
     );
     narrow_patch(
         document,

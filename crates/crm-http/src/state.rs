@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
+use crm_domain::clock::{Clock, SystemClock};
 use crm_domain::ports::{
-    ApiKeyStore, ContactStore, CustomFieldStore, CustomerStore, IdempotencyStore, LeadSourceStore,
-    SessionStore, TeamStore, UserStore,
+    ActivityStore, ApiKeyStore, ContactStore, CustomFieldStore, CustomerStore, IdempotencyStore,
+    LeadSourceStore, SessionStore, TeamStore, UserStore,
 };
 use crm_domain::SystemStore;
 
@@ -36,6 +37,8 @@ pub struct Stores {
     pub lead_sources: Arc<dyn LeadSourceStore>,
     /// Custom field definitions.
     pub custom_fields: Arc<dyn CustomFieldStore>,
+    /// Activities and their follow-ups.
+    pub activities: Arc<dyn ActivityStore>,
     /// Stored answers to creating requests.
     pub idempotency: Arc<dyn IdempotencyStore>,
 }
@@ -74,6 +77,7 @@ pub struct ApiState {
     pub(crate) tokens: Arc<TokenKeys>,
     pub(crate) refresh_ttl: chrono::Duration,
     pub(crate) throttle: Arc<LoginThrottle>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 /// The OpenAPI document, serialised once, and the route table derived from it.
@@ -105,6 +109,13 @@ impl ApiState {
                 routes,
             }),
             build,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same state reading the time from `clock` (tests fix it).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 }

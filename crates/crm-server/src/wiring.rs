@@ -17,6 +17,7 @@ pub fn stores(database: Arc<Database>) -> Stores {
         contacts: database.clone(),
         lead_sources: database.clone(),
         custom_fields: database.clone(),
+        activities: database.clone(),
         idempotency: database,
     }
 }

@@ -90,6 +90,10 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
         "list_custom_fields" | "get_custom_field" | "get_custom_field_schema" => {
             Rule::new(AnyUser, Some(Scope::CustomersRead))
         }
+        "list_activities" | "get_activity" => Rule::new(AnyUser, Some(Scope::CustomersRead)),
+        "create_activity" | "update_activity" | "delete_activity" => {
+            Rule::new(AnyUser, Some(Scope::CustomersWrite))
+        }
         "create_custom_field"
         | "update_custom_field"
         | "delete_custom_field"

@@ -11,7 +11,7 @@ use crm_domain::DomainError;
 
 use super::dto::{
     AssignBody, CustomerBody, CustomerDto, CustomerHistory, CustomerList, CustomerOverview,
-    CustomerQuery, ScoreDto,
+    CustomerQuery, FollowUpSummary, ScoreDto, TimelineEntry,
 };
 use crate::auth::actor::actor;
 use crate::auth::Caller;
@@ -404,8 +404,9 @@ pub(crate) async fn assign_customer(
 /// opportunities, pending follow-ups, the score with its breakdown and days since the last
 /// contact, read in one transaction with a fixed number of queries.
 ///
-/// Activities, follow-ups, scoring and opportunities fill their parts as those resources are
-/// recorded; until then those lists are empty and the score is the stored one.
+/// The latest 20 activities and the open follow-ups (soonest first) are read in a second
+/// transaction. Scoring and opportunities fill their parts as those resources are recorded;
+/// until then the opportunities are empty and the score is the stored one.
 #[utoipa::path(
     tag = "customers",
     operation_id = "get_customer_overview",
@@ -426,11 +427,17 @@ pub(crate) async fn get_customer_overview(
 ) -> Result<HttpResponse, ApiError> {
     let actor = actor(&state, &caller.0).await?;
     let store = state.stores.customers.clone();
+    let reader = actor.clone();
     let (customer, contacts) =
-        blocking(move || store.customer_overview(&actor, &id.to_string(), 50)).await?;
+        blocking(move || store.customer_overview(&reader, &id.to_string(), 50)).await?;
+    let store = state.stores.activities.clone();
+    let customer_id = customer.id.clone();
+    let (recent, open) =
+        blocking(move || store.customer_timeline(&actor, &customer_id, 20)).await?;
+    let now = state.clock.now();
     let days_since_last_contact = customer
         .last_activity_at
-        .map(|at| (Utc::now() - at).num_days().max(0));
+        .map(|at| (now - at).num_days().max(0));
     let version = customer.version;
     let score = ScoreDto {
         total: customer.score,
@@ -441,9 +448,29 @@ pub(crate) async fn get_customer_overview(
         &CustomerOverview {
             customer: customer.into(),
             contacts: contacts.into_iter().map(Into::into).collect(),
-            timeline: Vec::new(),
+            timeline: recent
+                .into_iter()
+                .map(|a| TimelineEntry {
+                    id: a.id,
+                    kind: a.fields.kind.as_str().to_string(),
+                    occurred_at: a.fields.occurred_at,
+                    subject: Some(a.fields.subject),
+                    author_id: a.author_id,
+                })
+                .collect(),
             open_opportunities: Vec::new(),
-            pending_follow_ups: Vec::new(),
+            pending_follow_ups: open
+                .into_iter()
+                .filter_map(|a| {
+                    let follow_up = a.follow_up?;
+                    Some(FollowUpSummary {
+                        id: a.id,
+                        due_at: follow_up.due_at,
+                        note: follow_up.note,
+                        owner_id: a.author_id,
+                    })
+                })
+                .collect(),
             score,
             days_since_last_contact,
         },

@@ -1,0 +1,4 @@
+//! Activities: what reps did with customers, and the follow-ups they scheduled.
+
+pub(crate) mod dto;
+pub(crate) mod routes;

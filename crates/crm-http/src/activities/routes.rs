@@ -1,0 +1,282 @@
+//! Activity endpoints. An activity is reached through its customer: a customer the caller may
+//! not see answers 404 for its activities too. Its author, a manager or an admin may change or
+//! remove it.
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use crm_domain::activities::Activity;
+use crm_domain::custom_fields::FieldEntity;
+use crm_domain::identity::{Principal, Role};
+use crm_domain::ports::{ActivityFilter, Actor};
+use crm_domain::DomainError;
+
+use super::dto::{ActivityBody, ActivityDto, ActivityList, ActivityQuery};
+use crate::auth::actor::actor;
+use crate::auth::Caller;
+use crate::blocking::blocking;
+use crate::custom_values::{check_custom_fields, check_custom_patch, together};
+use crate::extract::ApiJson;
+use crate::pagination::{cursor, invalid_query, PageQuery};
+use crate::responses::{created, if_match, ok_with_etag};
+use crate::{ApiError, ApiState, Problem};
+
+/// Logs an activity on a customer you may see, with the follow-up it schedules.
+///
+/// `answers` names an earlier activity of the same customer whose open follow-up this one
+/// completes. The customer's `last_activity_at` and `next_follow_up_at` follow at once.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "create_activity",
+    summary = "Log an activity",
+    request_body = ActivityBody,
+    responses(
+        (status = 201, description = "Logged.", body = ActivityDto,
+            headers(("Location" = String, description = "The activity's URL."),
+                ("ETag" = String, description = "The activity's version."))),
+        (status = 404, description = "No such customer, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[post("/activities")]
+pub(crate) async fn create_activity(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    body: ApiJson<ActivityBody>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let mut body = body.0;
+    let given = body.custom_fields.take().flatten();
+    let patch = body.validate(true, now);
+    let custom = check_custom_fields(&state, FieldEntity::Activity, given, None).await?;
+    let (patch, custom) = together(patch, custom)?;
+    let mut fields = patch.apply(None);
+    fields.custom_fields = custom;
+    let plan = patch.plan();
+    let customer_id = patch.customer_id.clone().unwrap_or_default();
+    let answers = patch.answers.clone();
+    let actor = actor(&state, &caller.0).await?;
+    let store = state.stores.activities.clone();
+    let activity =
+        blocking(move || store.create_activity(&actor, &customer_id, fields, plan, answers, now))
+            .await?;
+    Ok(created(
+        format!("/api/v1/activities/{}", activity.id),
+        activity.version,
+        &ActivityDto::at(activity, now),
+    ))
+}
+
+/// Activities of the customers you may see, newest first; filtered by customer, author, kind and
+/// time.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "list_activities",
+    summary = "List activities",
+    params(ActivityQuery),
+    responses(
+        (status = 200, description = "A page of activities.", body = ActivityList),
+        (status = 400, description = "An invalid or unknown query parameter.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 404, description = "`customer_id` names no customer you may see.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[get("/activities")]
+pub(crate) async fn list_activities(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    query: web::Query<ActivityQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let query = query.into_inner();
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .page()?;
+    let fits = |raw: &str| {
+        raw.split_once(':')
+            .is_some_and(|(micros, id)| micros.parse::<i64>().is_ok() && !id.is_empty())
+    };
+    if page.after.as_deref().is_some_and(|after| !fits(after)) {
+        return Err(invalid_query(
+            "cursor",
+            "invalid",
+            "not a cursor this API issued for this list".into(),
+        ));
+    }
+    let actor = actor(&state, &caller.0).await?;
+    let author_id = match query.author_id.as_deref() {
+        Some("me") => Some(actor.id.clone()),
+        Some(id) => Some(id.to_lowercase()),
+        None => None,
+    };
+    if let Some(id) = &author_id {
+        if uuid::Uuid::parse_str(id).is_err() {
+            return Err(invalid_query(
+                "author_id",
+                "invalid",
+                "a user or API key id, or `me`".into(),
+            ));
+        }
+    }
+    let filter = ActivityFilter {
+        customer_id: query.customer_id.map(|id| id.to_string()),
+        author_id,
+        kind: query.kind.map(Into::into),
+        occurred_after: query.occurred_after,
+        occurred_before: query.occurred_before,
+    };
+    let store = state.stores.activities.clone();
+    let page = blocking(move || store.list_activities(&actor, &filter, &page)).await?;
+    Ok(HttpResponse::Ok().json(ActivityList {
+        items: page
+            .items
+            .into_iter()
+            .map(|a| ActivityDto::at(a, now))
+            .collect(),
+        next_cursor: cursor(page.next_after),
+    }))
+}
+
+/// Reads one activity.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "get_activity",
+    summary = "Get an activity",
+    params(("id" = uuid::Uuid, Path, description = "The activity's id.")),
+    responses(
+        (status = 200, description = "The activity.", body = ActivityDto,
+            headers(("ETag" = String, description = "The activity's version."))),
+        (status = 404, description = "No such activity, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[get("/activities/{id}")]
+pub(crate) async fn get_activity(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let actor = actor(&state, &caller.0).await?;
+    let activity = read(&state, &actor, id.to_string()).await?;
+    Ok(ok_with_etag(
+        activity.version,
+        &ActivityDto::at(activity, now),
+    ))
+}
+
+/// Changes an activity (JSON merge patch) and its follow-up: `follow_up.state` closes or reopens
+/// it, a new `follow_up.due_at` (in the future) moves it, `"follow_up": null` removes it. Only
+/// its author, a manager or an admin may.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "update_activity",
+    summary = "Update an activity",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The activity's id."),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` you read; refused with 412 if the activity changed since."),
+    ),
+    request_body(content = ActivityBody, content_type = "application/merge-patch+json"),
+    responses(
+        (status = 200, description = "The changed activity.", body = ActivityDto,
+            headers(("ETag" = String, description = "The activity's new version."))),
+        (status = 404, description = "No such activity, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 412, description = "The activity changed since the `If-Match` version.", body = Problem,
+            content_type = "application/problem+json",
+            headers(("ETag" = String, description = "The activity's current version."))),
+    ),
+)]
+#[patch("/activities/{id}")]
+pub(crate) async fn update_activity(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    caller: Caller,
+    id: web::Path<uuid::Uuid>,
+    body: ApiJson<ActivityBody>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let mut body = body.0;
+    let given = body.custom_fields.take();
+    let patch = body.validate(false, now);
+    let id = id.to_string();
+    let actor = actor(&state, &caller.0).await?;
+    let current = read(&state, &actor, id.clone()).await?;
+    may_change(&caller.0, &actor, &current)?;
+    let custom = check_custom_patch(
+        &state,
+        FieldEntity::Activity,
+        given,
+        &current.fields.custom_fields,
+    )
+    .await?;
+    let (patch, custom) = together(patch, custom)?;
+    // Bad input is reported before a precondition is judged.
+    let expected = if_match(&req)?;
+    let mut fields = patch.apply(Some(&current.fields));
+    fields.custom_fields = custom;
+    let store = state.stores.activities.clone();
+    let version = current.version;
+    let follow_up = patch.follow_up;
+    let activity = blocking(move || {
+        store.update_activity(
+            &actor,
+            &id,
+            fields,
+            follow_up,
+            expected.or(Some(version)),
+            now,
+        )
+    })
+    .await?;
+    Ok(ok_with_etag(
+        activity.version,
+        &ActivityDto::at(activity, now),
+    ))
+}
+
+/// Removes an activity with its follow-up; a follow-up it had completed is open again. Only its
+/// author, a manager or an admin may.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "delete_activity",
+    summary = "Remove an activity",
+    params(("id" = uuid::Uuid, Path, description = "The activity's id.")),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 404, description = "No such activity, or not one you may see.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[delete("/activities/{id}")]
+pub(crate) async fn delete_activity(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    id: web::Path<uuid::Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.to_string();
+    let actor = actor(&state, &caller.0).await?;
+    let current = read(&state, &actor, id.clone()).await?;
+    may_change(&caller.0, &actor, &current)?;
+    let store = state.stores.activities.clone();
+    blocking(move || store.delete_activity(&actor, &id)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn read(state: &ApiState, actor: &Actor, id: String) -> Result<Activity, ApiError> {
+    let store = state.stores.activities.clone();
+    let actor = actor.clone();
+    blocking(move || store.activity(&actor, &id)).await
+}
+
+/// 403 unless the caller wrote the activity or is a manager or an admin (who see it, since it
+/// was read through their visibility).
+fn may_change(principal: &Principal, actor: &Actor, activity: &Activity) -> Result<(), ApiError> {
+    let manages = matches!(principal.role(), Some(Role::Admin | Role::Manager));
+    if manages || activity.author_id == actor.id {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden.into())
+    }
+}
