@@ -359,6 +359,13 @@ fn rows() -> Vec<Row> {
             [200, 200, 200, 403, 200, 401],
         ),
         (
+            "list_follow_ups",
+            "GET",
+            "/api/v1/follow-ups?due=today&tz=Asia/Shanghai",
+            None,
+            [200, 200, 200, 403, 200, 401],
+        ),
+        (
             "create_customer",
             "POST",
             "/api/v1/customers",

@@ -582,7 +582,148 @@ async fn activities_carry_their_own_fields(db: TestDatabase) {
     );
 }
 
+async fn reminders_by_due_day_and_owner(db: TestDatabase) {
+    seed_user(&db, "rep@example.com", Role::Rep);
+    seed_user(&db, "manager@example.com", Role::Manager);
+    // 09:00 in Shanghai, 01:00 UTC.
+    let clock = Arc::new(ManualClock::new(at("2026-05-01T01:00:00Z")));
+    let app = test::init_service(crm_http::app(api_state(&db).with_clock(clock.clone()))).await;
+    let (token, _) = login(&app, "rep@example.com").await;
+    let (manager, _) = login(&app, "manager@example.com").await;
+    let (_, _, customer) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/customers",
+            Some(&token),
+            Some(json!({"kind": "company", "name": "Acme"})),
+        ),
+    )
+    .await;
+    send(
+        &app,
+        request(
+            "POST",
+            &format!("/api/v1/customers/{}/release", id_of(&customer)),
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    // Due: 08:00 UTC today (16:00 Shanghai), 17:00 UTC today (01:00 tomorrow in Shanghai),
+    // next week, and the manager's at 03:00 UTC.
+    for (who, subject, due) in [
+        (&token, "afternoon", "2026-05-01T08:00:00Z"),
+        (&token, "late", "2026-05-01T17:00:00Z"),
+        (&token, "next week", "2026-05-08T02:00:00Z"),
+        (&manager, "manager's", "2026-05-01T03:00:00Z"),
+    ] {
+        let (status, _, body) = send(
+            &app,
+            request(
+                "POST",
+                "/api/v1/activities",
+                Some(who),
+                Some(json!({"customer_id": id_of(&customer), "kind": "call",
+                    "occurred_at": "2026-05-01T00:30:00Z", "subject": subject,
+                    "follow_up": {"due_at": due}})),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    // Nine hours on: 10:00 UTC, 18:00 in Shanghai.
+    clock.advance(Duration::hours(9));
+    let reminders = |query: &str| {
+        let app = &app;
+        let token = token.clone();
+        let query = query.to_string();
+        async move {
+            let (status, _, page) = send(
+                app,
+                request(
+                    "GET",
+                    &format!("/api/v1/follow-ups?{query}"),
+                    Some(&token),
+                    None,
+                ),
+            )
+            .await;
+            assert_eq!(status, 200, "{query}: {page}");
+            page["items"]
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|i| {
+                            format!(
+                                "{} {}",
+                                i["subject"].as_str().unwrap_or_default(),
+                                i["state"].as_str().unwrap_or_default()
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(
+        reminders("").await,
+        ["afternoon overdue", "late pending", "next week pending"]
+    );
+    assert_eq!(reminders("due=overdue").await, ["afternoon overdue"]);
+    assert_eq!(
+        reminders("due=upcoming").await,
+        ["late pending", "next week pending"]
+    );
+    assert_eq!(
+        reminders("due=today").await,
+        ["afternoon overdue", "late pending"],
+        "today in UTC"
+    );
+    assert_eq!(
+        reminders("due=today&tz=Asia/Shanghai").await,
+        ["afternoon overdue"],
+        "01:00 tomorrow in Shanghai is not today there"
+    );
+    assert_eq!(
+        reminders("owner=all&due=overdue").await,
+        ["manager's overdue", "afternoon overdue"]
+    );
+    let (_, _, page) = send(
+        &app,
+        request("GET", "/api/v1/follow-ups?limit=1", Some(&token), None),
+    )
+    .await;
+    assert_eq!(
+        page["items"][0],
+        json!({"activity_id": page["items"][0]["activity_id"], "customer_id": id_of(&customer),
+            "customer_name": "Acme", "customer_score": 0, "subject": "afternoon",
+            "due_at": "2026-05-01T08:00:00Z", "note": null, "state": "overdue",
+            "owner_id": page["items"][0]["owner_id"]})
+    );
+    let next = page["next_cursor"].as_str().unwrap_or_default();
+    assert_eq!(
+        reminders(&format!("limit=1&cursor={next}")).await,
+        ["late pending"]
+    );
+    for query in ["tz=Mars/Olympus", "due=soon", "owner=someone", "cursor=00"] {
+        let (status, _, problem) = send(
+            &app,
+            request(
+                "GET",
+                &format!("/api/v1/follow-ups?{query}"),
+                Some(&token),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(status, 400, "{query}: {problem}");
+    }
+}
+
 backend_tests!(async actix:
+    reminders_by_due_day_and_owner,
     follow_ups_come_due_and_are_answered,
     bad_activities_are_refused_whole,
     lists_are_newest_first,

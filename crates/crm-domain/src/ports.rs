@@ -433,6 +433,28 @@ pub struct ActivityFilter {
     pub occurred_before: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// Which open follow-ups a reminder list holds; all of them on customers the caller may see.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FollowUpFilter {
+    /// Only those scheduled by this user or key.
+    pub owner_id: Option<String>,
+    /// Only those due at or after this instant.
+    pub due_from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only those due before this instant.
+    pub due_before: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// An open follow-up with what a reminder shows of its customer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowUpEntry {
+    /// The activity that scheduled it.
+    pub activity: crate::activities::Activity,
+    /// The customer's name.
+    pub customer_name: String,
+    /// The customer's score.
+    pub customer_score: i64,
+}
+
 /// Activities, reached through their customer's visibility. Every write keeps the customer's
 /// `last_activity_at` (latest live activity) and `next_follow_up_at` (earliest open follow-up)
 /// right in the same transaction.
@@ -472,6 +494,14 @@ pub trait ActivityStore: Send + Sync {
     ) -> Result<crate::activities::Activity, DomainError>;
     /// Removes an activity (soft delete) with its follow-up.
     fn delete_activity(&self, actor: &Actor, id: &str) -> Result<(), DomainError>;
+    /// Open follow-ups matching `filter`, soonest first; at the same due time, the customer with
+    /// the higher score first.
+    fn follow_ups(
+        &self,
+        actor: &Actor,
+        filter: &FollowUpFilter,
+        page: &PageRequest,
+    ) -> Result<Page<FollowUpEntry>, DomainError>;
     /// A visible customer's latest `limit` activities (newest first) and its open follow-ups
     /// (soonest first, at most `limit`), read together.
     fn customer_timeline(

@@ -70,7 +70,8 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
                 .service(activities::routes::list_activities)
                 .service(activities::routes::get_activity)
                 .service(activities::routes::update_activity)
-                .service(activities::routes::delete_activity),
+                .service(activities::routes::delete_activity)
+                .service(activities::routes::list_follow_ups),
         );
 }
 

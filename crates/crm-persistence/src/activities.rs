@@ -10,7 +10,7 @@ use crm_domain::activities::{
 use crm_domain::custom_fields::FieldEntity;
 use crm_domain::identity::Visibility;
 use crm_domain::page::{Page, PageRequest};
-use crm_domain::ports::{ActivityFilter, ActivityStore, Actor};
+use crm_domain::ports::{ActivityFilter, ActivityStore, Actor, FollowUpEntry, FollowUpFilter};
 use crm_domain::{DomainError, FieldError};
 use diesel::prelude::*;
 
@@ -220,6 +220,16 @@ fn decode_position(raw: &str) -> Option<(NaiveDateTime, String)> {
     let (micros, id) = raw.split_once(':')?;
     let at = DateTime::<Utc>::from_timestamp_micros(micros.parse().ok()?)?;
     (!id.is_empty()).then(|| (stored(at), id.to_string()))
+}
+
+/// `(due time, customer score, id)` of a reminder list position.
+fn decode_follow_up_position(raw: &str) -> Option<(NaiveDateTime, i64, String)> {
+    let (micros, rest) = raw.split_once(':')?;
+    let (score, id) = rest.split_once(':')?;
+    let at = DateTime::<Utc>::from_timestamp_micros(micros.parse().ok()?)?;
+    (!id.is_empty())
+        .then(|| (stored(at), score.parse().ok(), id.to_string()))
+        .and_then(|(at, score, id)| Some((at, score?, id)))
 }
 
 fn encode_position(activity: &Activity) -> String {
@@ -463,6 +473,90 @@ impl ActivityStore for Database {
             write_values(conn, &definitions, id, &fields.custom_fields)?;
             refresh_customer(conn, &current.customer_id)?;
             load(conn, &Visibility::All, id)
+        })
+    }
+
+    fn follow_ups(
+        &self,
+        actor: &Actor,
+        filter: &FollowUpFilter,
+        page: &PageRequest,
+    ) -> Result<Page<FollowUpEntry>, DomainError> {
+        let after = match &page.after {
+            None => None,
+            Some(raw) => Some(decode_follow_up_position(raw).ok_or_else(|| {
+                DomainError::Validation(vec![FieldError::new(
+                    "/query/cursor",
+                    "invalid",
+                    "not a cursor of this list",
+                )])
+            })?),
+        };
+        self.read(|conn| {
+            let mut query = activities::table
+                .inner_join(customers::table)
+                .filter(activities::deleted_at.is_null())
+                .filter(customers::deleted_at.is_null())
+                .filter(activities::follow_up_state.eq(FollowUpState::Pending.stored()))
+                .select((ActivityRow::as_select(), customers::name, customers::score))
+                .order((
+                    activities::follow_up_at.asc(),
+                    customers::score.desc(),
+                    activities::id.asc(),
+                ))
+                .limit(i64::from(page.limit) + 1)
+                .into_boxed();
+            if let Visibility::OwnersOrPool(owners) = &actor.visibility {
+                query = query.filter(
+                    customers::owner_id
+                        .eq_any(owners)
+                        .or(customers::owner_id.is_null()),
+                );
+            }
+            if let Some(owner) = &filter.owner_id {
+                query = query.filter(activities::author_id.eq(owner));
+            }
+            if let Some(at) = filter.due_from {
+                query = query.filter(activities::follow_up_at.ge(stored(at)));
+            }
+            if let Some(at) = filter.due_before {
+                query = query.filter(activities::follow_up_at.lt(stored(at)));
+            }
+            if let Some((due, score, id)) = &after {
+                // The redundant bound on the due time alone lets the database seek in the index.
+                query = query.filter(activities::follow_up_at.ge(*due)).filter(
+                    activities::follow_up_at
+                        .gt(*due)
+                        .or(activities::follow_up_at.eq(*due).and(
+                            customers::score.lt(*score).or(customers::score
+                                .eq(*score)
+                                .and(activities::id.gt(id.clone()))),
+                        )),
+                );
+            }
+            let rows: Vec<(ActivityRow, String, i64)> = query.load(conn)?;
+            let live = live_keys(conn, FieldEntity::Activity)?;
+            let entries = rows
+                .into_iter()
+                .map(|(row, customer_name, customer_score)| {
+                    Ok(FollowUpEntry {
+                        activity: shown(row, &live)?,
+                        customer_name,
+                        customer_score,
+                    })
+                })
+                .collect::<Result<Vec<_>, TxError>>()?;
+            Ok(Page::from_rows(entries, page.limit, |e| {
+                format!(
+                    "{}:{}:{}",
+                    e.activity
+                        .follow_up
+                        .as_ref()
+                        .map_or(0, |f| f.due_at.timestamp_micros()),
+                    e.customer_score,
+                    e.activity.id
+                )
+            }))
         })
     }
 

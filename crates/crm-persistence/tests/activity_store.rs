@@ -429,7 +429,98 @@ fn seed_owner(db: &TestDatabase, name: &str) -> String {
     .id
 }
 
+fn reminders_rank_by_due_then_score(db: &TestDatabase) {
+    use crm_domain::ports::FollowUpFilter;
+    let store = db.database();
+    let now = at(NOW);
+    let low = customer(db, "Low", None);
+    let high = customer(db, "High", None);
+    db.set_customer_derived(&low, 5, None, now);
+    db.set_customer_derived(&high, 80, None, now);
+    let rep = Actor {
+        id: "rep".into(),
+        visibility: Visibility::OwnersOrPool(vec![]),
+    };
+    let mut made = Vec::new();
+    for (who, customer_id, due) in [
+        (&rep, &low, "2026-05-03T09:00:00Z"),
+        (&rep, &high, "2026-05-03T09:00:00Z"),
+        (&rep, &low, "2026-05-02T09:00:00Z"),
+        (&admin(), &high, "2026-05-02T12:00:00Z"),
+        (&rep, &high, "2026-05-09T09:00:00Z"),
+    ] {
+        let a = ok(store.create_activity(
+            who,
+            customer_id,
+            fields("2026-04-30T10:00:00Z", due),
+            plan(due),
+            None,
+            now,
+        ));
+        made.push(a.id);
+    }
+    // Closed and removed follow-ups are not reminded.
+    let closed = ok(store.create_activity(
+        &rep,
+        &low,
+        fields("2026-04-30T10:00:00Z", "closed"),
+        plan("2026-05-01T10:00:00Z"),
+        None,
+        now,
+    ));
+    ok(store.create_activity(
+        &rep,
+        &low,
+        fields("2026-04-30T11:00:00Z", "answer"),
+        None,
+        Some(closed.id),
+        now,
+    ));
+    let removed = ok(store.create_activity(
+        &rep,
+        &low,
+        fields("2026-04-30T10:00:00Z", "removed"),
+        plan("2026-05-01T10:00:00Z"),
+        None,
+        now,
+    ));
+    ok(store.delete_activity(&rep, &removed.id));
+    let walk = |filter: FollowUpFilter| {
+        let mut found = Vec::new();
+        let mut after = None;
+        loop {
+            let page = ok(store.follow_ups(&rep, &filter, &PageRequest { limit: 2, after }));
+            found.extend(
+                page.items
+                    .into_iter()
+                    .map(|e| (e.activity.id, e.customer_name, e.customer_score)),
+            );
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break found,
+            }
+        }
+    };
+    let all = walk(FollowUpFilter::default());
+    let ids: Vec<&String> = all.iter().map(|(id, ..)| id).collect();
+    // Soonest first; at the same time the higher-scoring customer first.
+    assert_eq!(ids, [&made[2], &made[3], &made[1], &made[0], &made[4]]);
+    assert_eq!(
+        (all[2].1.as_str(), all[2].2),
+        ("High", 80),
+        "the entry carries its customer"
+    );
+    let mine = walk(FollowUpFilter {
+        owner_id: Some("rep".into()),
+        due_from: Some(at("2026-05-02T10:00:00Z")),
+        due_before: Some(at("2026-05-04T00:00:00Z")),
+    });
+    let ids: Vec<&String> = mine.iter().map(|(id, ..)| id).collect();
+    assert_eq!(ids, [&made[1], &made[0]]);
+}
+
 backend_tests!(
+    reminders_rank_by_due_then_score,
     derived_fields_follow_every_write,
     references_are_checked,
     lists_are_newest_first_and_visible_only

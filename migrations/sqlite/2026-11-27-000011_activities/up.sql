@@ -29,4 +29,5 @@ CREATE INDEX activities_author ON activities (author_id, occurred_at, id);
 CREATE INDEX activities_occurred ON activities (occurred_at, id);
 -- Pending follow-ups by due time (reminders, a customer's next follow-up).
 CREATE INDEX activities_follow_up ON activities (follow_up_state, follow_up_at);
+CREATE INDEX activities_author_follow_up ON activities (author_id, follow_up_state, follow_up_at);
 CREATE INDEX activities_customer_follow_up ON activities (customer_id, follow_up_state, follow_up_at);

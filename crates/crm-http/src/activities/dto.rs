@@ -512,3 +512,76 @@ pub(crate) struct ActivityList {
     /// Pass as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
+
+/// Which follow-ups a reminder list shows by due time.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum DueDto {
+    /// Due now or earlier.
+    Overdue,
+    /// Due during today in `tz` (earlier today included).
+    Today,
+    /// Due later than now.
+    Upcoming,
+}
+
+/// Filters and paging of the reminder list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct FollowUpQuery {
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[param(max_length = 512, pattern = "^([0-9a-f]{2})+$")]
+    pub cursor: Option<String>,
+    /// `overdue`, `today` or `upcoming`; every open follow-up when left out.
+    pub due: Option<DueDto>,
+    /// Whose follow-ups: `me` (the default), `all` (every one you may see), or a user or API key
+    /// id.
+    #[param(
+        pattern = "^(me|all|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
+    pub owner: Option<String>,
+    /// The IANA time zone whose calendar day `due=today` means (default `UTC`), e.g.
+    /// `Asia/Shanghai`.
+    #[param(max_length = 64, pattern = "^[A-Za-z0-9_+/-]+$")]
+    pub tz: Option<String>,
+}
+
+/// An open follow-up to remind of.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct FollowUpItem {
+    /// The activity that scheduled it.
+    #[schema(format = "uuid")]
+    pub activity_id: String,
+    /// The customer.
+    #[schema(format = "uuid")]
+    pub customer_id: String,
+    /// The customer's name.
+    pub customer_name: String,
+    /// The customer's score.
+    pub customer_score: i64,
+    /// The activity's subject.
+    pub subject: String,
+    /// When it is due.
+    pub due_at: DateTime<Utc>,
+    /// What to do.
+    pub note: Option<String>,
+    /// `pending` or `overdue`.
+    #[schema(value_type = String, pattern = "^(pending|overdue)$")]
+    pub state: &'static str,
+    /// Who scheduled it.
+    #[schema(format = "uuid")]
+    pub owner_id: String,
+}
+
+/// A page of follow-ups, soonest first (at the same time, the higher-scoring customer first).
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct FollowUpList {
+    /// Follow-ups.
+    pub items: Vec<FollowUpItem>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}

@@ -6,10 +6,13 @@ use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use crm_domain::activities::Activity;
 use crm_domain::custom_fields::FieldEntity;
 use crm_domain::identity::{Principal, Role};
-use crm_domain::ports::{ActivityFilter, Actor};
+use crm_domain::ports::{ActivityFilter, Actor, FollowUpFilter};
 use crm_domain::DomainError;
 
-use super::dto::{ActivityBody, ActivityDto, ActivityList, ActivityQuery};
+use super::dto::{
+    ActivityBody, ActivityDto, ActivityList, ActivityQuery, DueDto, FollowUpItem, FollowUpList,
+    FollowUpQuery,
+};
 use crate::auth::actor::actor;
 use crate::auth::Caller;
 use crate::blocking::blocking;
@@ -262,6 +265,107 @@ pub(crate) async fn delete_activity(
     let store = state.stores.activities.clone();
     blocking(move || store.delete_activity(&actor, &id)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Open follow-ups to remind of, soonest first; at the same due time the customer with the
+/// higher score first. `due=today` means the calendar day in `tz`.
+#[utoipa::path(
+    tag = "activities",
+    operation_id = "list_follow_ups",
+    summary = "List follow-ups to do",
+    params(FollowUpQuery),
+    responses(
+        (status = 200, description = "A page of open follow-ups.", body = FollowUpList),
+        (status = 400, description = "An invalid or unknown query parameter.", body = Problem,
+            content_type = "application/problem+json"),
+    ),
+)]
+#[get("/follow-ups")]
+pub(crate) async fn list_follow_ups(
+    state: web::Data<ApiState>,
+    caller: Caller,
+    query: web::Query<FollowUpQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let query = query.into_inner();
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .page()?;
+    let fits = |raw: &str| {
+        let mut parts = raw.splitn(3, ':');
+        let micros = parts.next().and_then(|p| p.parse::<i64>().ok());
+        let score = parts.next().and_then(|p| p.parse::<i64>().ok());
+        micros.is_some() && score.is_some() && parts.next().is_some_and(|id| !id.is_empty())
+    };
+    if page.after.as_deref().is_some_and(|after| !fits(after)) {
+        return Err(invalid_query(
+            "cursor",
+            "invalid",
+            "not a cursor this API issued for this list".into(),
+        ));
+    }
+    let zone: chrono_tz::Tz = match query.tz.as_deref() {
+        None => chrono_tz::UTC,
+        Some(name) => name
+            .parse()
+            .map_err(|_| invalid_query("tz", "invalid", "not an IANA time zone name".into()))?,
+    };
+    let actor = actor(&state, &caller.0).await?;
+    let owner_id = match query.owner.as_deref() {
+        None | Some("me") => Some(actor.id.clone()),
+        Some("all") => None,
+        Some(id) => Some(
+            uuid::Uuid::parse_str(id)
+                .map_err(|_| invalid_query("owner", "invalid", "`me`, `all` or a user id".into()))?
+                .to_string(),
+        ),
+    };
+    let just_after_now = now + chrono::Duration::microseconds(1);
+    let (due_from, due_before) = match query.due {
+        None => (None, None),
+        Some(DueDto::Overdue) => (None, Some(just_after_now)),
+        Some(DueDto::Upcoming) => (Some(just_after_now), None),
+        Some(DueDto::Today) => {
+            let today = now.with_timezone(&zone).date_naive();
+            let start = |day: chrono::NaiveDate| {
+                day.and_hms_opt(0, 0, 0)
+                    .and_then(|midnight| midnight.and_local_timezone(zone).earliest())
+                    .map(|at| at.with_timezone(&chrono::Utc))
+            };
+            (start(today), today.succ_opt().and_then(start))
+        }
+    };
+    let filter = FollowUpFilter {
+        owner_id,
+        due_from,
+        due_before,
+    };
+    let store = state.stores.activities.clone();
+    let page = blocking(move || store.follow_ups(&actor, &filter, &page)).await?;
+    let items = page
+        .items
+        .into_iter()
+        .filter_map(|entry| {
+            let follow_up = entry.activity.follow_up?;
+            Some(FollowUpItem {
+                state: follow_up.state_at(now).as_str(),
+                activity_id: entry.activity.id,
+                customer_id: entry.activity.customer_id,
+                customer_name: entry.customer_name,
+                customer_score: entry.customer_score,
+                subject: entry.activity.fields.subject,
+                due_at: follow_up.due_at,
+                note: follow_up.note,
+                owner_id: entry.activity.author_id,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(FollowUpList {
+        items,
+        next_cursor: cursor(page.next_after),
+    }))
 }
 
 async fn read(state: &ApiState, actor: &Actor, id: String) -> Result<Activity, ApiError> {

@@ -90,7 +90,9 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
         "list_custom_fields" | "get_custom_field" | "get_custom_field_schema" => {
             Rule::new(AnyUser, Some(Scope::CustomersRead))
         }
-        "list_activities" | "get_activity" => Rule::new(AnyUser, Some(Scope::CustomersRead)),
+        "list_activities" | "get_activity" | "list_follow_ups" => {
+            Rule::new(AnyUser, Some(Scope::CustomersRead))
+        }
         "create_activity" | "update_activity" | "delete_activity" => {
             Rule::new(AnyUser, Some(Scope::CustomersWrite))
         }
