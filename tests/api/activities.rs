@@ -580,6 +580,60 @@ async fn activities_carry_their_own_fields(db: TestDatabase) {
         (&changed["custom_fields"], &changed["outcome"]),
         (&json!({"minutes": 20}), &json!("Quote requested"))
     );
+    let (status, _, other) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/activities",
+            Some(&token),
+            Some(body(json!({"minutes": 5}))),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{other}");
+    for (query, expected) in [
+        ("cf.minutes[gte]=10", vec![id_of(&logged)]),
+        ("cf.minutes=15", vec![]),
+        ("cf.minutes[in]=5,20", vec![id_of(&other), id_of(&logged)]),
+        ("cf.minutes[lte]=10&kind=call", vec![id_of(&other)]),
+    ] {
+        let (status, _, page) = send(
+            &app,
+            request(
+                "GET",
+                &format!("/api/v1/activities?{query}"),
+                Some(&token),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(status, 200, "{query}: {page}");
+        let ids: Vec<String> = page["items"]
+            .as_array()
+            .map(|items| items.iter().map(id_of).collect())
+            .unwrap_or_default();
+        assert_eq!(ids, expected, "{query}");
+    }
+    for (query, pointer) in [
+        ("cf.nope=1", "/query/cf.nope"),
+        ("cf.minutes=many", "/query/cf.minutes"),
+    ] {
+        let (status, _, problem) = send(
+            &app,
+            request(
+                "GET",
+                &format!("/api/v1/activities?{query}"),
+                Some(&token),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(
+            (status, problem["errors"][0]["pointer"].as_str()),
+            (400, Some(pointer)),
+            "{query}: {problem}"
+        );
+    }
 }
 
 async fn reminders_by_due_day_and_owner(db: TestDatabase) {

@@ -431,6 +431,8 @@ pub struct ActivityFilter {
     pub occurred_after: Option<chrono::DateTime<chrono::Utc>>,
     /// Only those that happened before this instant.
     pub occurred_before: Option<chrono::DateTime<chrono::Utc>>,
+    /// Custom field conditions, all of which must hold.
+    pub custom: Vec<crate::custom_fields::CustomFilter>,
 }
 
 /// Which open follow-ups a reminder list holds; all of them on customers the caller may see.

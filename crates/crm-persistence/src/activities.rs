@@ -240,6 +240,12 @@ fn encode_position(activity: &Activity) -> String {
     )
 }
 
+crate::custom_fields::custom_condition!(
+    custom_condition,
+    activities,
+    diesel::dsl::InnerJoinQuerySource<activities::table, customers::table>
+);
+
 impl ActivityStore for Database {
     fn create_activity(
         &self,
@@ -359,6 +365,9 @@ impl ActivityStore for Database {
             }
             if let Some(at) = filter.occurred_before {
                 query = query.filter(activities::occurred_at.lt(stored(at)));
+            }
+            for condition in crate::custom_fields::conditions(&filter.custom) {
+                query = query.filter(custom_condition(&condition));
             }
             if let Some((at, id)) = &after {
                 // The redundant bound on the time alone lets the database seek in the index.

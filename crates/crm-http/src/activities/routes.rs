@@ -16,7 +16,9 @@ use super::dto::{
 use crate::auth::actor::actor;
 use crate::auth::Caller;
 use crate::blocking::blocking;
-use crate::custom_values::{check_custom_fields, check_custom_patch, together};
+use crate::custom_values::{
+    check_custom_fields, check_custom_patch, custom_filters, custom_query, together,
+};
 use crate::extract::ApiJson;
 use crate::pagination::{cursor, invalid_query, PageQuery};
 use crate::responses::{created, if_match, ok_with_etag};
@@ -70,6 +72,11 @@ pub(crate) async fn create_activity(
 
 /// Activities of the customers you may see, newest first; filtered by customer, author, kind and
 /// time.
+///
+/// Custom fields filter too, as on the customer list: `cf.<key>=value`, `cf.<key>[gte]=value`,
+/// `cf.<key>[lte]=value`, `cf.<key>[in]=a,b` and `cf.<key>[contains]=option`. A parameter naming
+/// no live activity field, an unknown operator or a value the field cannot hold is a 400 naming
+/// the parameter.
 #[utoipa::path(
     tag = "activities",
     operation_id = "list_activities",
@@ -85,12 +92,12 @@ pub(crate) async fn create_activity(
 )]
 #[get("/activities")]
 pub(crate) async fn list_activities(
+    req: HttpRequest,
     state: web::Data<ApiState>,
     caller: Caller,
-    query: web::Query<ActivityQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
-    let query = query.into_inner();
+    let (query, custom) = custom_query::<ActivityQuery>(&req)?;
     let page = PageQuery {
         limit: query.limit,
         cursor: query.cursor,
@@ -128,6 +135,7 @@ pub(crate) async fn list_activities(
         kind: query.kind.map(Into::into),
         occurred_after: query.occurred_after,
         occurred_before: query.occurred_before,
+        custom: custom_filters(&state, FieldEntity::Activity, custom).await?,
     };
     let store = state.stores.activities.clone();
     let page = blocking(move || store.list_activities(&actor, &filter, &page)).await?;
