@@ -359,6 +359,21 @@ fn rows() -> Vec<Row> {
             [200, 200, 200, 403, 200, 401],
         ),
         (
+            "create_calendar_feed",
+            "POST",
+            "/api/v1/follow-ups/calendar-feed",
+            None,
+            [201, 201, 201, 403, 403, 401],
+        ),
+        (
+            "delete_calendar_feed",
+            "DELETE",
+            "/api/v1/follow-ups/calendar-feed",
+            None,
+            // Each user's feed was issued by the row above.
+            [204, 204, 204, 403, 403, 401],
+        ),
+        (
             "list_follow_ups",
             "GET",
             "/api/v1/follow-ups?due=today&tz=Asia/Shanghai",

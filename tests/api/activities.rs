@@ -776,7 +776,180 @@ async fn reminders_by_due_day_and_owner(db: TestDatabase) {
     }
 }
 
+async fn follow_ups_feed_a_calendar(db: TestDatabase) {
+    use icalendar::{Calendar, CalendarComponent, Component, DatePerhapsTime};
+    seed_user(&db, "rep@example.com", Role::Rep);
+    seed_user(&db, "other@example.com", Role::Rep);
+    let clock = Arc::new(ManualClock::new(at(NOW)));
+    let app = test::init_service(crm_http::app(api_state(&db).with_clock(clock))).await;
+    let (token, _) = login(&app, "rep@example.com").await;
+    let (other, _) = login(&app, "other@example.com").await;
+    let (_, _, customer) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/customers",
+            Some(&token),
+            Some(json!({"kind": "company", "name": "上海星辰科技"})),
+        ),
+    )
+    .await;
+    for (who, subject, due, note) in [
+        (
+            &token,
+            "Quote",
+            "2026-05-02T09:00:00Z",
+            Some("Send the quote; call Li, then email"),
+        ),
+        (&token, "Visit", "2026-05-05T02:00:00Z", None),
+        (&other, "Not mine", "2026-05-03T09:00:00Z", None),
+    ] {
+        send(
+            &app,
+            request(
+                "POST",
+                &format!("/api/v1/customers/{}/release", id_of(&customer)),
+                Some(&token),
+                None,
+            ),
+        )
+        .await;
+        let (status, _, body) = send(
+            &app,
+            request(
+                "POST",
+                "/api/v1/activities",
+                Some(who),
+                Some(json!({"customer_id": id_of(&customer), "kind": "call",
+                    "occurred_at": "2026-05-01T08:00:00Z", "subject": subject,
+                    "follow_up": {"due_at": due, "note": note}})),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (status, headers, feed) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/follow-ups/calendar-feed",
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{feed}");
+    assert_eq!(
+        header(&headers, "location"),
+        "/api/v1/follow-ups/calendar.ics"
+    );
+    let url = feed["url"].as_str().unwrap_or_default().to_string();
+    assert_eq!(
+        url,
+        format!(
+            "/api/v1/follow-ups/calendar.ics?token={}",
+            feed["token"].as_str().unwrap_or_default()
+        )
+    );
+    let fetch = |uri: String| {
+        let app = &app;
+        async move {
+            let response =
+                test::call_service(app, test::TestRequest::get().uri(&uri).to_request()).await;
+            let status = response.status().as_u16();
+            let kind = response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            let body = test::read_body(response).await;
+            (status, kind, String::from_utf8_lossy(&body).to_string())
+        }
+    };
+    // No bearer: the token in the address is the credential.
+    let (status, kind, text) = fetch(url.clone()).await;
+    assert_eq!(
+        (status, kind.as_str()),
+        (200, "text/calendar; charset=utf-8"),
+        "{text}"
+    );
+    let calendar: Calendar = text.parse().unwrap_or_else(|e| panic!("{e}: {text}"));
+    let events: Vec<_> = calendar
+        .components
+        .iter()
+        .filter_map(|c| match c {
+            CalendarComponent::Event(event) => Some(event),
+            _ => None,
+        })
+        .collect();
+    let summaries: Vec<&str> = events.iter().filter_map(|e| e.get_summary()).collect();
+    assert_eq!(
+        summaries,
+        [
+            "Follow up: 上海星辰科技 — Quote",
+            "Follow up: 上海星辰科技 — Visit"
+        ],
+        "the rep's own open follow-ups, soonest first"
+    );
+    assert_eq!(
+        events[0].get_description(),
+        Some("Send the quote; call Li, then email")
+    );
+    assert_eq!(
+        events[0].get_start(),
+        Some(DatePerhapsTime::DateTime(icalendar::CalendarDateTime::Utc(
+            at("2026-05-02T09:00:00Z")
+        )))
+    );
+    // A new feed revokes the old address; revoking ends the new one.
+    let (_, _, renewed) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/follow-ups/calendar-feed",
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    let renewed_url = renewed["url"].as_str().unwrap_or_default().to_string();
+    assert_eq!(fetch(url.clone()).await.0, 404);
+    assert_eq!(fetch(renewed_url.clone()).await.0, 200);
+    let (status, _, _) = send(
+        &app,
+        request(
+            "DELETE",
+            "/api/v1/follow-ups/calendar-feed",
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_eq!(fetch(renewed_url).await.0, 404);
+    let (status, _, _) = send(
+        &app,
+        request(
+            "DELETE",
+            "/api/v1/follow-ups/calendar-feed",
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, 404, "nothing left to revoke");
+    assert_eq!(
+        fetch("/api/v1/follow-ups/calendar.ics?token=guess".into())
+            .await
+            .0,
+        404
+    );
+    assert_eq!(fetch("/api/v1/follow-ups/calendar.ics".into()).await.0, 400);
+}
+
 backend_tests!(async actix:
+    follow_ups_feed_a_calendar,
     reminders_by_due_day_and_owner,
     follow_ups_come_due_and_are_answered,
     bad_activities_are_refused_whole,

@@ -519,3 +519,18 @@ pub trait ActivityStore: Send + Sync {
         DomainError,
     >;
 }
+
+/// Each user's private calendar feed of follow-ups, reached by a token stored as a digest.
+pub trait CalendarFeedStore: Send + Sync {
+    /// Issues the user's feed token (its digest), replacing (revoking) any earlier one.
+    fn set_calendar_feed(
+        &self,
+        user_id: &str,
+        token_digest: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), DomainError>;
+    /// Revokes the user's feed; `false` when there was none.
+    fn remove_calendar_feed(&self, user_id: &str) -> Result<bool, DomainError>;
+    /// The user whose feed token has this digest.
+    fn calendar_feed_user(&self, token_digest: &str) -> Result<Option<String>, DomainError>;
+}

@@ -71,7 +71,10 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
                 .service(activities::routes::get_activity)
                 .service(activities::routes::update_activity)
                 .service(activities::routes::delete_activity)
-                .service(activities::routes::list_follow_ups),
+                .service(activities::routes::list_follow_ups)
+                .service(activities::calendar::create_calendar_feed)
+                .service(activities::calendar::delete_calendar_feed)
+                .service(activities::calendar::get_follow_up_calendar),
         );
 }
 

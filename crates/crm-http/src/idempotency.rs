@@ -27,7 +27,7 @@ pub(crate) const REPLAYED: HeaderName = HeaderName::from_static("idempotent-repl
 pub(crate) const KEY_MAX: usize = 255;
 
 /// The operations that create a record and so accept `Idempotency-Key`.
-pub(crate) const CREATING_OPERATIONS: [&str; 8] = [
+pub(crate) const CREATING_OPERATIONS: [&str; 9] = [
     "create_user",
     "create_team",
     "create_api_key",
@@ -36,6 +36,7 @@ pub(crate) const CREATING_OPERATIONS: [&str; 8] = [
     "create_lead_source",
     "create_custom_field",
     "create_activity",
+    "create_calendar_feed",
 ];
 
 /// Response headers stored and replayed.

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use crm_domain::clock::{Clock, SystemClock};
 use crm_domain::ports::{
-    ActivityStore, ApiKeyStore, ContactStore, CustomFieldStore, CustomerStore, IdempotencyStore,
-    LeadSourceStore, SessionStore, TeamStore, UserStore,
+    ActivityStore, ApiKeyStore, CalendarFeedStore, ContactStore, CustomFieldStore, CustomerStore,
+    IdempotencyStore, LeadSourceStore, SessionStore, TeamStore, UserStore,
 };
 use crm_domain::SystemStore;
 
@@ -39,6 +39,8 @@ pub struct Stores {
     pub custom_fields: Arc<dyn CustomFieldStore>,
     /// Activities and their follow-ups.
     pub activities: Arc<dyn ActivityStore>,
+    /// Private calendar feeds of follow-ups.
+    pub calendar_feeds: Arc<dyn CalendarFeedStore>,
     /// Stored answers to creating requests.
     pub idempotency: Arc<dyn IdempotencyStore>,
 }

@@ -4,6 +4,7 @@
 
 mod activities;
 mod api_keys;
+mod calendar_feeds;
 mod connection;
 mod contacts;
 mod convert;

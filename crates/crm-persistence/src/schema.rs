@@ -274,3 +274,12 @@ diesel::joinable!(activities -> customers (customer_id));
 diesel::allow_tables_to_appear_in_same_query!(activities, customers);
 diesel::allow_tables_to_appear_in_same_query!(activities, contacts);
 diesel::allow_tables_to_appear_in_same_query!(activities, custom_field_values);
+
+diesel::table! {
+    /// Each user's private calendar feed token, as a digest.
+    calendar_feeds (user_id) {
+        user_id -> Text,
+        token_digest -> Text,
+        created_at -> Timestamp,
+    }
+}

@@ -18,6 +18,7 @@ pub fn stores(database: Arc<Database>) -> Stores {
         lead_sources: database.clone(),
         custom_fields: database.clone(),
         activities: database.clone(),
+        calendar_feeds: database.clone(),
         idempotency: database,
     }
 }

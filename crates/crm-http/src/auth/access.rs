@@ -93,6 +93,8 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
         "list_activities" | "get_activity" | "list_follow_ups" => {
             Rule::new(AnyUser, Some(Scope::CustomersRead))
         }
+        "get_follow_up_calendar" => Rule::new(Anyone, None),
+        "create_calendar_feed" | "delete_calendar_feed" => Rule::new(AnyUser, None),
         "create_activity" | "update_activity" | "delete_activity" => {
             Rule::new(AnyUser, Some(Scope::CustomersWrite))
         }
