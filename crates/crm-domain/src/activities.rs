@@ -155,6 +155,8 @@ pub struct FollowUp {
     pub closed_at: Option<DateTime<Utc>>,
     /// The activity that answered it, or the user who closed it by hand.
     pub closed_by: Option<String>,
+    /// When its `follow_up.due` event was emitted for the current due time.
+    pub reminded_at: Option<DateTime<Utc>>,
 }
 
 impl FollowUp {

@@ -534,3 +534,35 @@ pub trait CalendarFeedStore: Send + Sync {
     /// The user whose feed token has this digest.
     fn calendar_feed_user(&self, token_digest: &str) -> Result<Option<String>, DomainError>;
 }
+
+/// An event for other systems, recorded with the change that caused it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEvent {
+    /// UUIDv7, in the order events were recorded.
+    pub id: String,
+    /// E.g. `follow_up.due`.
+    pub event_type: String,
+    /// The record it is about.
+    pub subject_id: String,
+    /// What subscribers receive.
+    pub payload: serde_json::Value,
+    /// When recorded.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The outbox: events waiting for delivery, and the jobs that record them.
+pub trait OutboxStore: Send + Sync {
+    /// Records a `follow_up.due` event for each open follow-up due by `now` whose event was not
+    /// yet emitted for its current due time (at most `limit`), and marks them; returns how many.
+    fn emit_due_follow_ups(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<usize, DomainError>;
+    /// Undelivered events after `after` (an event id), oldest first.
+    fn pending_events(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<OutboxEvent>, DomainError>;
+}

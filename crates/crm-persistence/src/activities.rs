@@ -45,6 +45,7 @@ struct ActivityRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     version: i64,
+    follow_up_reminded_at: Option<NaiveDateTime>,
 }
 
 impl ActivityRow {
@@ -60,6 +61,7 @@ impl ActivityRow {
                 state,
                 closed_at: self.follow_up_closed_at.map(utc),
                 closed_by: self.follow_up_closed_by,
+                reminded_at: self.follow_up_reminded_at.map(utc),
             }),
             _ => None,
         };
@@ -124,6 +126,7 @@ struct FollowUpWrite {
     follow_up_state: Option<String>,
     follow_up_closed_at: Option<NaiveDateTime>,
     follow_up_closed_by: Option<String>,
+    follow_up_reminded_at: Option<NaiveDateTime>,
 }
 
 impl FollowUpWrite {
@@ -134,6 +137,7 @@ impl FollowUpWrite {
             follow_up_state: follow_up.map(|f| f.state.clone()),
             follow_up_closed_at: follow_up.and_then(|f| f.closed_at.map(stored)),
             follow_up_closed_by: follow_up.and_then(|f| f.closed_by.clone()),
+            follow_up_reminded_at: follow_up.and_then(|f| f.reminded_at.map(stored)),
         }
     }
 }
@@ -431,7 +435,12 @@ impl ActivityStore for Database {
                         state: FollowUpState::Pending.stored().into(),
                         closed_at: None,
                         closed_by: None,
+                        reminded_at: None,
                     });
+                    // A new due time comes due again.
+                    if next.due_at != due {
+                        next.reminded_at = None;
+                    }
                     next.due_at = due;
                     if let Some(note) = note {
                         next.note = note;

@@ -15,6 +15,7 @@ mod errors;
 mod idempotency;
 mod lead_sources;
 mod migrations;
+mod outbox;
 #[cfg(feature = "test-support")]
 pub mod query_plan;
 mod schema;

@@ -267,6 +267,7 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         version -> BigInt,
+        follow_up_reminded_at -> Nullable<Timestamp>,
     }
 }
 
@@ -281,5 +282,17 @@ diesel::table! {
         user_id -> Text,
         token_digest -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Events for other systems, written with the change that causes them.
+    outbox_events (id) {
+        id -> Text,
+        event_type -> Text,
+        subject_id -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
     }
 }

@@ -519,7 +519,108 @@ fn reminders_rank_by_due_then_score(db: &TestDatabase) {
     assert_eq!(ids, [&made[1], &made[0]]);
 }
 
+fn due_follow_ups_are_emitted_once(db: &TestDatabase) {
+    use crm_domain::ports::OutboxStore;
+    let store = db.database();
+    let now = at(NOW);
+    let c = customer(db, "Acme", None);
+    let soon = ok(store.create_activity(
+        &admin(),
+        &c,
+        fields("2026-04-30T10:00:00Z", "Soon"),
+        plan("2026-05-02T09:00:00Z"),
+        None,
+        now,
+    ));
+    let later = ok(store.create_activity(
+        &admin(),
+        &c,
+        fields("2026-04-30T10:00:00Z", "Later"),
+        plan("2026-05-04T09:00:00Z"),
+        None,
+        now,
+    ));
+    let answered = ok(store.create_activity(
+        &admin(),
+        &c,
+        fields("2026-04-30T10:00:00Z", "Answered"),
+        plan("2026-05-02T08:00:00Z"),
+        None,
+        now,
+    ));
+    ok(store.create_activity(
+        &admin(),
+        &c,
+        fields("2026-04-30T11:00:00Z", "Answer"),
+        None,
+        Some(answered.id),
+        now,
+    ));
+    let removed = ok(store.create_activity(
+        &admin(),
+        &c,
+        fields("2026-04-30T10:00:00Z", "Removed"),
+        plan("2026-05-02T08:00:00Z"),
+        None,
+        now,
+    ));
+    ok(store.delete_activity(&admin(), &removed.id));
+    assert_eq!(
+        ok(store.emit_due_follow_ups(now, 100)),
+        0,
+        "nothing due yet"
+    );
+    let first_due = at("2026-05-02T09:00:00Z");
+    assert_eq!(ok(store.emit_due_follow_ups(first_due, 100)), 1);
+    assert_eq!(ok(store.emit_due_follow_ups(first_due, 100)), 0, "once");
+    let events = ok(store.pending_events(None, 10));
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].event_type.as_str(), events[0].subject_id.as_str()),
+        ("follow_up.due", soon.id.as_str())
+    );
+    assert_eq!(
+        events[0].payload,
+        serde_json::json!({"activity_id": soon.id, "customer_id": c, "owner_id": "admin",
+            "subject": "Soon", "due_at": "2026-05-02T09:00:00Z", "note": "call back"})
+    );
+    assert_eq!(
+        ok(store.activity(&admin(), &soon.id))
+            .follow_up
+            .and_then(|f| f.reminded_at),
+        Some(first_due)
+    );
+    // Moved to a new time, it comes due again then.
+    let current = ok(store.activity(&admin(), &soon.id));
+    ok(store.update_activity(
+        &admin(),
+        &soon.id,
+        current.fields,
+        FollowUpChange::Set {
+            due_at: Some(at("2026-05-03T09:00:00Z")),
+            note: None,
+            state: None,
+        },
+        None,
+        first_due,
+    ));
+    assert_eq!(ok(store.emit_due_follow_ups(first_due, 100)), 0);
+    let much_later = at("2026-05-05T00:00:00Z");
+    assert_eq!(
+        ok(store.emit_due_follow_ups(much_later, 1)),
+        1,
+        "the limit holds"
+    );
+    assert_eq!(ok(store.emit_due_follow_ups(much_later, 100)), 1);
+    let events = ok(store.pending_events(None, 10));
+    let subjects: Vec<&str> = events.iter().map(|e| e.subject_id.as_str()).collect();
+    assert_eq!(subjects, [&soon.id, &soon.id, &later.id]);
+    let rest = ok(store.pending_events(Some(&events[0].id), 10));
+    assert_eq!(rest.len(), 2);
+}
+
 backend_tests!(
+    due_follow_ups_are_emitted_once,
     reminders_rank_by_due_then_score,
     derived_fields_follow_every_write,
     references_are_checked,

@@ -165,6 +165,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CRM_POOL_CLAIM_LIMIT", default_value_t = 500, value_parser = clap::value_parser!(i64).range(0..=1_000_000))]
     pub pool_claim_limit: i64,
 
+    /// Seconds between the checks that record a `follow_up.due` event for each follow-up that
+    /// came due.
+    #[arg(long, env = "CRM_REMINDER_INTERVAL", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub reminder_interval: u64,
+
     /// Seconds in-flight requests may take to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "CRM_SHUTDOWN_TIMEOUT", default_value_t = 30)]
     pub shutdown_timeout: u64,

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use actix_web::HttpServer;
 use anyhow::{bail, Context};
+use crm_domain::clock::{Clock, SystemClock};
 use crm_domain::contact_points::PhoneRegion;
+use crm_domain::ports::OutboxStore;
 use crm_http::{ApiState, BuildInfo, HttpConfig};
 use crm_persistence::{Database, DatabaseOptions, DatabaseUrl};
 
@@ -77,6 +79,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         default_phone_region: PhoneRegion::parse(&args.default_phone_region).unwrap_or_default(),
         pool_claim_limit: args.pool_claim_limit,
     };
+    let reminders = Reminders {
+        outbox: database.clone(),
+        every: Duration::from_secs(args.reminder_interval),
+    };
     let state = ApiState::new(
         wiring::stores(database),
         config,
@@ -92,9 +98,44 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     for addr in server.addrs() {
         tracing::info!(%addr, "listening; API docs at http://{addr}/docs/");
     }
-    actix_web::rt::System::new().block_on(server.run())?;
+    actix_web::rt::System::new().block_on(async move {
+        let job = actix_web::rt::spawn(reminders.run());
+        let served = server.run().await;
+        job.abort();
+        served
+    })?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The job that records a `follow_up.due` event in the outbox for each follow-up that came due,
+/// once per due time, checking every `every`.
+struct Reminders {
+    outbox: Arc<dyn OutboxStore>,
+    every: Duration,
+}
+
+/// Most events one check records; the next check takes the rest.
+const REMINDER_BATCH: u32 = 1_000;
+
+impl Reminders {
+    async fn run(self) {
+        let mut ticks = actix_web::rt::time::interval(self.every);
+        loop {
+            ticks.tick().await;
+            let outbox = self.outbox.clone();
+            let checked = actix_web::web::block(move || {
+                outbox.emit_due_follow_ups(SystemClock.now(), REMINDER_BATCH)
+            })
+            .await;
+            match checked {
+                Ok(Ok(0)) => {}
+                Ok(Ok(emitted)) => tracing::info!(emitted, "follow_up.due events recorded"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "recording due follow-ups failed"),
+                Err(e) => tracing::warn!(error = %e, "the reminder check did not run"),
+            }
+        }
+    }
 }
 
 /// `crm user create`.

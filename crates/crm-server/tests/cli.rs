@@ -203,6 +203,7 @@ fn serve_help_documents_every_setting_and_its_variable() {
         ("--log-format", "CRM_LOG_FORMAT"),
         ("--json-limit", "CRM_JSON_LIMIT"),
         ("--upload-limit", "CRM_UPLOAD_LIMIT"),
+        ("--reminder-interval", "CRM_REMINDER_INTERVAL"),
     ] {
         assert!(help.contains(flag), "{flag} missing from help");
         assert!(
@@ -220,6 +221,10 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, database_url: Option<&str>) -> Self {
+        Self::start_with(dir, database_url, &[])
+    }
+
+    fn start_with(dir: &Path, database_url: Option<&str>, env: &[(&str, &str)]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -238,6 +243,9 @@ impl Server {
         command
             .env_remove("CRM_ADMIN_PASSWORD")
             .env_remove("CRM_ADMIN_EMAIL");
+        for (name, value) in env {
+            command.env(name, value);
+        }
         let child = command.spawn().unwrap_or_else(|e| panic!("{e}"));
         let server = Self {
             child,
@@ -263,15 +271,21 @@ impl Server {
     }
 
     fn post(&self, path: &str, json: &str) -> Option<(u16, String)> {
+        self.post_as(path, json, None)
+    }
+
+    fn post_as(&self, path: &str, json: &str, bearer: Option<&str>) -> Option<(u16, String)> {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .build()
             .new_agent();
-        let mut response = agent
+        let mut request = agent
             .post(&format!("{}{path}", self.base))
-            .header("Content-Type", "application/json")
-            .send(json)
-            .ok()?;
+            .header("Content-Type", "application/json");
+        if let Some(token) = bearer {
+            request = request.header("Authorization", &format!("Bearer {token}"));
+        }
+        let mut response = request.send(json).ok()?;
         let status = response.status().as_u16();
         let body = response.body_mut().read_to_string().ok()?;
         Some((status, body))
@@ -370,4 +384,65 @@ fn serves_postgres_when_database_url_says_so() {
         other => panic!("not postgres: {other}"),
     };
     serves_and_stops_gracefully(Some(&url), "postgres");
+}
+
+/// The running server records a `follow_up.due` event once a follow-up comes due.
+#[test]
+fn the_server_records_follow_ups_that_come_due() {
+    let dir = temp_dir();
+    let created = Command::new(CRM)
+        .args([
+            "user",
+            "create",
+            "--email",
+            "rep@example.com",
+            "--role",
+            "rep",
+        ])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env("CRM_USER_PASSWORD", "scripted-password-1")
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(created.status.success(), "{created:?}");
+    let server = Server::start_with(dir.path(), None, &[("CRM_REMINDER_INTERVAL", "1")]);
+    let json = |body: &str| -> serde_json::Value { serde_json::from_str(body).unwrap_or_default() };
+    let (status, tokens) = server
+        .post(
+            "/api/v1/auth/login",
+            r#"{"email": "rep@example.com", "password": "scripted-password-1"}"#,
+        )
+        .unwrap_or_default();
+    assert_eq!(status, 200, "{tokens}");
+    let token = json(&tokens)["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (status, customer) = server
+        .post_as(
+            "/api/v1/customers",
+            r#"{"kind": "company", "name": "Acme"}"#,
+            Some(&token),
+        )
+        .unwrap_or_default();
+    assert_eq!(status, 201, "{customer}");
+    let now = chrono::Utc::now();
+    let body = serde_json::json!({
+        "customer_id": json(&customer)["id"], "kind": "call", "occurred_at": now,
+        "subject": "Call", "follow_up": {"due_at": now + chrono::Duration::seconds(2)}
+    });
+    let (status, activity) = server
+        .post_as("/api/v1/activities", &body.to_string(), Some(&token))
+        .unwrap_or_default();
+    assert_eq!(status, 201, "{activity}");
+    std::thread::sleep(Duration::from_secs(5));
+    let (code, log) = server.terminate();
+    assert_eq!(code, Some(0), "{log}");
+    let recorded: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains("follow_up.due events recorded"))
+        .collect();
+    assert_eq!(recorded.len(), 1, "once: {log}");
+    assert!(recorded[0].contains(r#""emitted":1"#), "{log}");
 }
