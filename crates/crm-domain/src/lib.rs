@@ -13,6 +13,7 @@ pub mod keys;
 pub mod lead_sources;
 pub mod page;
 pub mod ports;
+pub mod scoring;
 pub mod secrets;
 pub mod system;
 
