@@ -61,7 +61,7 @@ pub fn score(behaviors: &[RecordedBehavior], now: DateTime<Utc>, half_life_days:
             behavior: b.clone(),
         })
         .collect();
-    items.sort_by(|a, b| b.behavior.occurred_at.cmp(&a.behavior.occurred_at));
+    items.sort_by_key(|i| std::cmp::Reverse(i.behavior.occurred_at));
     let sum: f64 = items.iter().map(|i| i.points_now).sum();
     Score {
         total: sum.round() as i64,
