@@ -159,6 +159,21 @@ fn document_idempotency(document: &mut OpenApiDocument) {
             .or_insert(RefOr::T(problem_response(
                 "A request with this Idempotency-Key is still being processed.",
             )));
+        // Operations without a body have no 400 and 422 of their own; the key brings them.
+        operation
+            .responses
+            .responses
+            .entry("400".to_string())
+            .or_insert(RefOr::T(problem_response(
+                "The Idempotency-Key header is not 1 to 255 visible ASCII characters.",
+            )));
+        operation
+            .responses
+            .responses
+            .entry("422".to_string())
+            .or_insert(RefOr::T(problem_response(
+                "This Idempotency-Key was used with a different request.",
+            )));
     }
 }
 
