@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use crm_domain::clock::ManualClock;
 use crm_domain::identity::Role;
 use crm_persistence::test_support::TestDatabase;
-use crm_tests::{api_state, backend_tests, header, login, request, seed_user, send};
+use crm_tests::{api_state, backend_tests, header, login, pointers, request, seed_user, send};
 use serde_json::{json, Value};
 
 const NOW: &str = "2026-05-01T09:00:00Z";
@@ -18,18 +18,6 @@ fn at(raw: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(raw)
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn pointers(problem: &Value) -> Vec<String> {
-    problem["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .filter_map(|e| e["pointer"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn id_of(body: &Value) -> String {

@@ -4,19 +4,8 @@
 use actix_web::test;
 use crm_domain::identity::Role;
 use crm_persistence::test_support::TestDatabase;
-use crm_tests::{api_state, backend_tests, header, login, request, seed_user, send};
+use crm_tests::{api_state, backend_tests, header, login, pointers, request, seed_user, send};
 use serde_json::{json, Value};
-
-fn pointers(problem: &Value) -> Vec<String> {
-    problem["errors"]
-        .as_array()
-        .map(|e| {
-            e.iter()
-                .filter_map(|x| x["pointer"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 async fn definitions_schema_and_values(db: TestDatabase) {
     seed_user(&db, "admin@example.com", Role::Admin);

@@ -114,3 +114,16 @@ where
     let text = |k: &str| tokens[k].as_str().unwrap_or_default().to_string();
     (text("access_token"), text("refresh_token"))
 }
+
+/// The JSON pointers of a problem's `errors`, in order.
+pub fn pointers(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["pointer"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}

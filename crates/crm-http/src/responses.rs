@@ -119,3 +119,34 @@ where
             .map_err(serde::de::Error::custom),
     }
 }
+
+/// Optional text: trimmed, empty means none, at most `max` characters as sent (else a
+/// `too_long` error at `pointer`).
+pub(crate) fn optional_text(
+    value: Option<String>,
+    pointer: &str,
+    max: usize,
+    errors: &mut Vec<crm_domain::FieldError>,
+) -> Option<String> {
+    let value = value?;
+    if value.chars().count() > max {
+        errors.push(crm_domain::FieldError::new(
+            pointer,
+            "too_long",
+            format!("at most {max} characters"),
+        ));
+        return None;
+    }
+    let trimmed = value.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_string())
+}
+
+/// [`optional_text`] for a merge-patch member: `None` leaves it, `Some(None)` clears it.
+pub(crate) fn patch_text(
+    value: Option<Option<String>>,
+    pointer: &str,
+    max: usize,
+    errors: &mut Vec<crm_domain::FieldError>,
+) -> Option<Option<String>> {
+    value.map(|v| optional_text(v, pointer, max, errors))
+}

@@ -231,9 +231,7 @@ fn decode_follow_up_position(raw: &str) -> Option<(NaiveDateTime, i64, String)> 
     let (micros, rest) = raw.split_once(':')?;
     let (score, id) = rest.split_once(':')?;
     let at = DateTime::<Utc>::from_timestamp_micros(micros.parse().ok()?)?;
-    (!id.is_empty())
-        .then(|| (stored(at), score.parse().ok(), id.to_string()))
-        .and_then(|(at, score, id)| Some((at, score?, id)))
+    (!id.is_empty()).then_some((stored(at), score.parse().ok()?, id.to_string()))
 }
 
 fn encode_position(activity: &Activity) -> String {
@@ -647,5 +645,11 @@ mod tests {
         assert_eq!(decode_position(&raw), Some((stored(at), "abc".into())));
         assert_eq!(decode_position("x:abc"), None);
         assert_eq!(decode_position("5:"), None);
+        assert_eq!(
+            decode_follow_up_position(&format!("{}:-7:abc", at.timestamp_micros())),
+            Some((stored(at), -7, "abc".into()))
+        );
+        assert_eq!(decode_follow_up_position("5:x:abc"), None);
+        assert_eq!(decode_follow_up_position("5:1:"), None);
     }
 }

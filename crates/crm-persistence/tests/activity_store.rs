@@ -485,6 +485,20 @@ fn reminders_rank_by_due_then_score(db: &TestDatabase) {
         now,
     ));
     ok(store.delete_activity(&rep, &removed.id));
+    // The rep's own follow-up on a customer since given to someone else is not theirs to see.
+    let given_away = customer(db, "Given away", Some(seed_owner(db, "other")));
+    let rep_before = Actor {
+        id: "rep".into(),
+        visibility: Visibility::All,
+    };
+    ok(store.create_activity(
+        &rep_before,
+        &given_away,
+        fields("2026-04-30T10:00:00Z", "hidden"),
+        plan("2026-05-02T10:00:00Z"),
+        None,
+        now,
+    ));
     let walk = |filter: FollowUpFilter| {
         let mut found = Vec::new();
         let mut after = None;

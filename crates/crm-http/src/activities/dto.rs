@@ -10,7 +10,7 @@ use crm_domain::{DomainError, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::responses::{non_null, nullable};
+use crate::responses::{non_null, nullable, patch_text};
 
 /// What kind of contact it was.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -291,27 +291,6 @@ pub(crate) struct ActivityPatch {
     pub answers: Option<String>,
 }
 
-fn text(
-    value: Option<Option<String>>,
-    pointer: &str,
-    max: usize,
-    errors: &mut Vec<FieldError>,
-) -> Option<Option<String>> {
-    value.map(|v| {
-        let v = v?;
-        if v.chars().count() > max {
-            errors.push(FieldError::new(
-                pointer,
-                "too_long",
-                format!("at most {max} characters"),
-            ));
-            return None;
-        }
-        let trimmed = v.trim();
-        (!trimmed.is_empty()).then(|| trimmed.to_string())
-    })
-}
-
 impl ActivityBody {
     /// Checks the body at `now`: every problem listed, with its pointer.
     pub(crate) fn validate(
@@ -361,8 +340,8 @@ impl ActivityBody {
                 Some(trimmed.to_string())
             }
         });
-        let content = text(self.content, "/content", CONTENT_MAX, &mut errors);
-        let outcome = text(self.outcome, "/outcome", OUTCOME_MAX, &mut errors);
+        let content = patch_text(self.content, "/content", CONTENT_MAX, &mut errors);
+        let outcome = patch_text(self.outcome, "/outcome", OUTCOME_MAX, &mut errors);
         let attachments = self.attachments.map(|links| {
             let links: Vec<Attachment> = links
                 .unwrap_or_default()
@@ -390,7 +369,7 @@ impl ActivityBody {
                 {
                     errors.push(error);
                 }
-                let note = text(body.note, "/follow_up/note", NOTE_MAX, &mut errors);
+                let note = patch_text(body.note, "/follow_up/note", NOTE_MAX, &mut errors);
                 let state = non_null(body.state, "/follow_up/state", &mut errors);
                 if creating && state.is_some() {
                     errors.push(FieldError::new(

@@ -8,7 +8,7 @@ use crm_domain::{DomainError, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::responses::nullable;
+use crate::responses::{nullable, patch_text};
 
 /// Most phone numbers one contact may have.
 const PHONES_MAX: usize = 5;
@@ -151,27 +151,6 @@ pub(crate) struct ContactPatch {
     pub allow_duplicate: bool,
 }
 
-fn text(
-    value: Option<Option<String>>,
-    pointer: &str,
-    max: usize,
-    errors: &mut Vec<FieldError>,
-) -> Option<Option<String>> {
-    value.map(|v| {
-        let v = v?;
-        if v.chars().count() > max {
-            errors.push(FieldError::new(
-                pointer,
-                "too_long",
-                format!("at most {max} characters"),
-            ));
-            return None;
-        }
-        let trimmed = v.trim();
-        (!trimmed.is_empty()).then(|| trimmed.to_string())
-    })
-}
-
 impl ContactBody {
     pub(crate) fn validate(
         self,
@@ -199,9 +178,9 @@ impl ContactBody {
                 None
             }
         };
-        let title = text(self.title, "/title", 100, &mut errors);
-        let wechat_id = text(self.wechat_id, "/wechat_id", 100, &mut errors);
-        let notes = text(self.notes, "/notes", 2000, &mut errors);
+        let title = patch_text(self.title, "/title", 100, &mut errors);
+        let wechat_id = patch_text(self.wechat_id, "/wechat_id", 100, &mut errors);
+        let notes = patch_text(self.notes, "/notes", 2000, &mut errors);
         if matches!(&self.email, Some(Some(e)) if e.trim().is_empty()) {
             errors.push(FieldError::new(
                 "/email",

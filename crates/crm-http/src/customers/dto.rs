@@ -9,7 +9,7 @@ use crm_domain::{DomainError, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::responses::nullable;
+use crate::responses::{nullable, optional_text, patch_text};
 use crate::ApiError;
 
 /// Company (B2B) or person (B2C).
@@ -331,26 +331,6 @@ fn required<T>(
     }
 }
 
-/// Optional text: trimmed, empty means none, at most `max` characters as sent.
-fn text(
-    value: Option<String>,
-    pointer: &str,
-    max: usize,
-    errors: &mut Vec<FieldError>,
-) -> Option<String> {
-    let value = value?;
-    if value.chars().count() > max {
-        errors.push(FieldError::new(
-            pointer,
-            "too_long",
-            format!("at most {max} characters"),
-        ));
-        return None;
-    }
-    let trimmed = value.trim();
-    (!trimmed.is_empty()).then(|| trimmed.to_string())
-}
-
 /// A validated customer body: for each field, `None` leaves it, `Some(None)` clears it,
 /// `Some(Some(v))` sets it.
 #[derive(Debug, Default)]
@@ -411,23 +391,17 @@ impl CustomerBody {
             }
             None => None,
         };
-        let optional = |value: Option<Option<String>>,
-                        pointer: &str,
-                        max: usize,
-                        errors: &mut Vec<FieldError>| {
-            value.map(|v| text(v, pointer, max, errors))
-        };
-        let legal_name = optional(self.legal_name, "/legal_name", 200, &mut errors);
-        let industry = optional(self.industry, "/industry", limits::SHORT, &mut errors);
-        let company_size = optional(
+        let legal_name = patch_text(self.legal_name, "/legal_name", 200, &mut errors);
+        let industry = patch_text(self.industry, "/industry", limits::SHORT, &mut errors);
+        let company_size = patch_text(
             self.company_size,
             "/company_size",
             limits::SHORT,
             &mut errors,
         );
-        let address = optional(self.address, "/address", limits::LONG, &mut errors);
-        let tax_id = optional(self.tax_id, "/tax_id", limits::SHORT, &mut errors);
-        let classification = optional(
+        let address = patch_text(self.address, "/address", limits::LONG, &mut errors);
+        let tax_id = patch_text(self.tax_id, "/tax_id", limits::SHORT, &mut errors);
+        let classification = patch_text(
             self.classification,
             "/classification",
             limits::SHORT,
@@ -440,7 +414,7 @@ impl CustomerBody {
                 "empty: send null to clear",
             ));
         }
-        let lead_source = optional(self.lead_source, "/lead_source", limits::SHORT, &mut errors);
+        let lead_source = patch_text(self.lead_source, "/lead_source", limits::SHORT, &mut errors);
         if let Some(Some(source)) = &lead_source {
             if !lead_sources.contains(source) {
                 errors.push(FieldError::new(
@@ -460,7 +434,7 @@ impl CustomerBody {
                 ));
             }
         }
-        let website = optional(self.website, "/website", limits::URL, &mut errors);
+        let website = patch_text(self.website, "/website", limits::URL, &mut errors);
         if let Some(Some(url)) = &website {
             use validator::ValidateUrl;
             let web = url.starts_with("http://") || url.starts_with("https://");
@@ -512,7 +486,8 @@ impl CustomerBody {
                         "required",
                         "a tag cannot be blank",
                     ));
-                } else if let Some(t) = text(Some(tag.clone()), &pointer, limits::TAG, &mut errors)
+                } else if let Some(t) =
+                    optional_text(Some(tag.clone()), &pointer, limits::TAG, &mut errors)
                 {
                     if !clean.contains(&t) {
                         clean.push(t);
