@@ -133,6 +133,13 @@ fn record_rows() -> Vec<RecordRow> {
             ],
         ),
         (
+            "get_customer_score",
+            "GET",
+            "/api/v1/customers/{customer}/score",
+            None,
+            read,
+        ),
+        (
             "get_customer_overview",
             "GET",
             "/api/v1/customers/{customer}/overview",
@@ -409,6 +416,41 @@ fn rows() -> Vec<Row> {
             [200, 403, 403, 403, 403, 401],
         ),
         (
+            "list_behaviors",
+            "GET",
+            "/api/v1/behaviors",
+            None,
+            [200, 200, 200, 403, 200, 401],
+        ),
+        (
+            "create_behavior",
+            "POST",
+            "/api/v1/behaviors",
+            Some(json!({"code": "behavior_{n}", "label": "Behaviour {n}", "points": 5})),
+            [201, 403, 403, 403, 403, 401],
+        ),
+        (
+            "update_behavior",
+            "PATCH",
+            "/api/v1/behaviors/requested_quote",
+            Some(json!({"label": "Quote asked {n}"})),
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "get_scoring_settings",
+            "GET",
+            "/api/v1/scoring/settings",
+            None,
+            [200, 200, 200, 403, 200, 401],
+        ),
+        (
+            "update_scoring_settings",
+            "PATCH",
+            "/api/v1/scoring/settings",
+            Some(json!({"half_life_days": 60})),
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
             "list_custom_fields",
             "GET",
             "/api/v1/custom-fields?entity=contact",
@@ -542,6 +584,7 @@ fn seed_activity(db: &TestDatabase, customer_id: &str) -> String {
         outcome: None,
         attachments: vec![],
         custom_fields: Default::default(),
+        behaviors: vec![],
     };
     let actor = Actor {
         id: "seed".into(),

@@ -72,7 +72,7 @@ async fn follow_ups_come_due_and_are_answered(db: TestDatabase) {
             "attachments": [{"url": "https://files.example/brief.pdf", "name": "Brief"}],
             "follow_up": {"due_at": "2026-05-02T09:00:00Z", "note": "Send the quote",
                 "state": "pending", "closed_at": null, "closed_by": null},
-            "custom_fields": {},
+            "custom_fields": {}, "behaviors": [],
             "created_at": first["created_at"], "updated_at": first["updated_at"]
         })
     );

@@ -217,7 +217,11 @@ async fn the_overview_shows_the_customer_and_its_contacts(db: TestDatabase) {
     assert_eq!(overview["timeline"], json!([]));
     assert_eq!(overview["open_opportunities"], json!([]));
     assert_eq!(overview["pending_follow_ups"], json!([]));
-    assert_eq!(overview["score"], json!({"total": 0, "breakdown": []}));
+    assert_eq!(
+        overview["score"],
+        json!({"total": 0, "half_life_days": 90, "breakdown": [],
+            "computed_at": overview["score"]["computed_at"]})
+    );
     assert_eq!(overview["days_since_last_contact"], Value::Null);
 }
 

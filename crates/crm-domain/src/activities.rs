@@ -185,6 +185,8 @@ pub struct ActivityFields {
     pub attachments: Vec<Attachment>,
     /// Custom field values, canonical.
     pub custom_fields: BTreeMap<String, Value>,
+    /// Codes of the behaviours it records (see [`crate::scoring`]), in the order given.
+    pub behaviors: Vec<String>,
 }
 
 /// A follow-up to schedule.

@@ -388,6 +388,50 @@ pub trait LeadSourceStore: Send + Sync {
     ) -> Result<crate::lead_sources::LeadSource, DomainError>;
 }
 
+/// The behaviour catalogue, the scoring settings and customers' scores.
+pub trait ScoringStore: Send + Sync {
+    /// Every behaviour (archived ones too when asked), by code.
+    fn behaviors(
+        &self,
+        include_archived: bool,
+    ) -> Result<Vec<crate::scoring::Behavior>, DomainError>;
+    /// Adds one; `Conflict` (`behavior_exists`) when the code is taken.
+    fn create_behavior(
+        &self,
+        draft: crate::scoring::BehaviorDraft,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::scoring::Behavior, DomainError>;
+    /// Changes the label, description, points or archived flag.
+    fn update_behavior(
+        &self,
+        code: &str,
+        changes: crate::scoring::BehaviorChanges,
+        expected_version: Option<i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::scoring::Behavior, DomainError>;
+    /// How scores decay.
+    fn scoring_settings(&self) -> Result<crate::scoring::ScoringSettings, DomainError>;
+    /// Sets the half-life; stored scores follow at the next [`ScoringStore::refresh_scores`].
+    fn update_scoring_settings(
+        &self,
+        half_life_days: u32,
+        expected_version: Option<i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::scoring::ScoringSettings, DomainError>;
+    /// The behaviours recorded on a visible customer's live activities, with the half-life.
+    fn customer_behaviors(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+    ) -> Result<(Vec<crate::scoring::RecordedBehavior>, u32), DomainError>;
+    /// Recomputes every stored score at `now` when it is due: once per UTC day and after the
+    /// half-life changed. `Some(customers recomputed)` when it ran.
+    fn refresh_scores(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<u64>, DomainError>;
+}
+
 /// Custom field definitions.
 pub trait CustomFieldStore: Send + Sync {
     /// The definitions of `entity` (archived ones when asked), by position then key.
@@ -463,8 +507,9 @@ pub struct FollowUpEntry {
 pub trait ActivityStore: Send + Sync {
     /// Logs an activity on a visible customer, authored by `actor`, with the follow-up it
     /// schedules; `answers` names an activity of the same customer whose open follow-up this one
-    /// completes. `Validation` when the contact is not the customer's or `answers` names no open
-    /// follow-up of the customer.
+    /// completes. `Validation` when the contact is not the customer's, `answers` names no open
+    /// follow-up of the customer or a behaviour is unknown or archived. Every write recomputes
+    /// the customer's score at `now` in its transaction.
     fn create_activity(
         &self,
         actor: &Actor,
@@ -494,8 +539,14 @@ pub trait ActivityStore: Send + Sync {
         expected_version: Option<i64>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<crate::activities::Activity, DomainError>;
-    /// Removes an activity (soft delete) with its follow-up.
-    fn delete_activity(&self, actor: &Actor, id: &str) -> Result<(), DomainError>;
+    /// Removes an activity (soft delete) with its follow-up; the customer's score is recomputed
+    /// at `now`.
+    fn delete_activity(
+        &self,
+        actor: &Actor,
+        id: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), DomainError>;
     /// Open follow-ups matching `filter`, soonest first; at the same due time, the customer with
     /// the higher score first.
     fn follow_ups(

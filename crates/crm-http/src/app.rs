@@ -10,7 +10,7 @@ use utoipa_actix_web::{scope, AppExt};
 
 use crate::{
     activities, api_keys, auth, contacts, custom_fields, customers, docs, extract, fallback,
-    idempotency, lead_sources, observe, system, teams, users, ApiState,
+    idempotency, lead_sources, observe, scoring, system, teams, users, ApiState,
 };
 
 /// Registers every API route. This list is the one source of both the served routes and the
@@ -74,7 +74,13 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
                 .service(activities::routes::list_follow_ups)
                 .service(activities::calendar::create_calendar_feed)
                 .service(activities::calendar::delete_calendar_feed)
-                .service(activities::calendar::get_follow_up_calendar),
+                .service(activities::calendar::get_follow_up_calendar)
+                .service(scoring::routes::list_behaviors)
+                .service(scoring::routes::create_behavior)
+                .service(scoring::routes::update_behavior)
+                .service(scoring::routes::get_scoring_settings)
+                .service(scoring::routes::update_scoring_settings)
+                .service(scoring::routes::get_customer_score),
         );
 }
 

@@ -26,6 +26,7 @@ pub mod openapi;
 mod pagination;
 mod problem;
 mod responses;
+mod scoring;
 mod state;
 mod system;
 mod teams;

@@ -35,6 +35,7 @@ use crate::app::api_routes;
         (name = "customers", description = "Companies and individuals, the shared pool, history."),
         (name = "contacts", description = "The people at each customer."),
         (name = "activities", description = "Calls, visits and messages with customers, and the follow-ups they schedule."),
+        (name = "scoring", description = "The behaviours that score customers, and how scores decay."),
     ),
     components(schemas(crate::Problem, crate::ProblemFieldError))
 )]

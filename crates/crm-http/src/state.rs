@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crm_domain::clock::{Clock, SystemClock};
 use crm_domain::ports::{
     ActivityStore, ApiKeyStore, CalendarFeedStore, ContactStore, CustomFieldStore, CustomerStore,
-    IdempotencyStore, LeadSourceStore, SessionStore, TeamStore, UserStore,
+    IdempotencyStore, LeadSourceStore, ScoringStore, SessionStore, TeamStore, UserStore,
 };
 use crm_domain::SystemStore;
 
@@ -41,6 +41,8 @@ pub struct Stores {
     pub activities: Arc<dyn ActivityStore>,
     /// Private calendar feeds of follow-ups.
     pub calendar_feeds: Arc<dyn CalendarFeedStore>,
+    /// The behaviour catalogue and customers' scores.
+    pub scoring: Arc<dyn ScoringStore>,
     /// Stored answers to creating requests.
     pub idempotency: Arc<dyn IdempotencyStore>,
 }

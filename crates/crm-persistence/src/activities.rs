@@ -11,6 +11,7 @@ use crm_domain::custom_fields::FieldEntity;
 use crm_domain::identity::Visibility;
 use crm_domain::page::{Page, PageRequest};
 use crm_domain::ports::{ActivityFilter, ActivityStore, Actor, FollowUpEntry, FollowUpFilter};
+use crm_domain::scoring::{check_recorded, recordings, Recording};
 use crm_domain::{DomainError, FieldError};
 use diesel::prelude::*;
 
@@ -19,6 +20,7 @@ use crate::custom_fields::{definitions_of, keep_archived, live_keys, write_value
 use crate::customers::load_visible;
 use crate::errors::TxError;
 use crate::schema::{activities, contacts, customers};
+use crate::scoring::{catalogue, parse_recordings, recompute_scores};
 use crate::{Database, DbConnection};
 
 const ACTIVITY: DomainError = DomainError::NotFound { entity: "activity" };
@@ -46,6 +48,7 @@ struct ActivityRow {
     updated_at: NaiveDateTime,
     version: i64,
     follow_up_reminded_at: Option<NaiveDateTime>,
+    behaviors: String,
 }
 
 impl ActivityRow {
@@ -79,6 +82,10 @@ impl ActivityRow {
                 attachments,
                 custom_fields: serde_json::from_str(&self.custom_fields)
                     .map_err(|_| corrupt("activities.custom_fields", &self.custom_fields))?,
+                behaviors: parse_recordings(&self.behaviors)?
+                    .into_iter()
+                    .map(|r| r.code)
+                    .collect(),
             },
             follow_up,
             created_at: utc(self.created_at),
@@ -99,10 +106,11 @@ struct ActivityWrite<'a> {
     outcome: Option<&'a str>,
     attachments: String,
     custom_fields: String,
+    behaviors: String,
 }
 
 impl<'a> ActivityWrite<'a> {
-    fn of(f: &'a ActivityFields) -> Result<Self, DomainError> {
+    fn of(f: &'a ActivityFields, recorded: &[Recording]) -> Result<Self, DomainError> {
         Ok(Self {
             contact_id: f.contact_id.as_deref(),
             kind: f.kind.as_str(),
@@ -113,6 +121,7 @@ impl<'a> ActivityWrite<'a> {
             attachments: serde_json::to_string(&f.attachments).map_err(DomainError::internal)?,
             custom_fields: serde_json::to_string(&f.custom_fields)
                 .map_err(DomainError::internal)?,
+            behaviors: serde_json::to_string(recorded).map_err(DomainError::internal)?,
         })
     }
 }
@@ -196,10 +205,31 @@ fn check_contact(
     Ok(())
 }
 
-/// Recomputes the customer's latest activity and earliest open follow-up. These derived fields
-/// do not change the customer's version: a rep editing the customer is not refused because a
-/// colleague logged a call.
-fn refresh_customer(conn: &mut DbConnection, customer_id: &str) -> Result<(), TxError> {
+/// What the behaviour `codes` record, the catalogue's points for new ones and their own for
+/// those `already` recorded; `Validation` naming each unknown, archived or repeated code.
+fn record(
+    conn: &mut DbConnection,
+    codes: &[String],
+    already: &[Recording],
+) -> Result<Vec<Recording>, TxError> {
+    let catalogue = catalogue(conn)?;
+    let known: Vec<String> = already.iter().map(|r| r.code.clone()).collect();
+    let errors = check_recorded(codes, &catalogue, &known);
+    if !errors.is_empty() {
+        return Err(DomainError::Validation(errors).into());
+    }
+    Ok(recordings(codes, &catalogue, already))
+}
+
+/// Recomputes the customer's latest activity, earliest open follow-up and score (at `now`).
+/// These derived fields do not change the customer's version: a rep editing the customer is not
+/// refused because a colleague logged a call.
+fn refresh_customer(
+    conn: &mut DbConnection,
+    customer_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), TxError> {
+    recompute_scores(conn, &[customer_id.to_string()], now)?;
     let live = activities::table
         .filter(activities::customer_id.eq(customer_id))
         .filter(activities::deleted_at.is_null());
@@ -260,10 +290,11 @@ impl ActivityStore for Database {
     ) -> Result<Activity, DomainError> {
         let id = new_id();
         let at = stored(now);
-        let write = ActivityWrite::of(&fields)?;
         self.write(|conn| {
             load_visible(conn, &actor.visibility, customer_id)?;
             check_contact(conn, customer_id, fields.contact_id.as_deref())?;
+            let recorded = record(conn, &fields.behaviors, &[])?;
+            let write = ActivityWrite::of(&fields, &recorded)?;
             if let Some(answered) = &answers {
                 let open: i64 = activities::table
                     .filter(activities::id.eq(answered))
@@ -309,7 +340,7 @@ impl ActivityStore for Database {
                     ))
                     .execute(conn)?;
             }
-            refresh_customer(conn, customer_id)?;
+            refresh_customer(conn, customer_id, now)?;
             load(conn, &Visibility::All, &id)
         })
     }
@@ -456,10 +487,11 @@ impl ActivityStore for Database {
                     Some(next)
                 }
             };
-            let stored_raw: String = activities::table
+            let (stored_raw, recorded_raw): (String, String) = activities::table
                 .find(id)
-                .select(activities::custom_fields)
+                .select((activities::custom_fields, activities::behaviors))
                 .first(conn)?;
+            let recorded = record(conn, &fields.behaviors, &parse_recordings(&recorded_raw)?)?;
             let definitions = definitions_of(conn, FieldEntity::Activity)?;
             let mut fields = fields.clone();
             keep_archived(&definitions, &stored_raw, &mut fields.custom_fields)?;
@@ -470,6 +502,7 @@ impl ActivityStore for Database {
                 && fields.content == current.fields.content
                 && fields.outcome == current.fields.outcome
                 && fields.attachments == current.fields.attachments
+                && fields.behaviors == current.fields.behaviors
                 && next_follow_up == current.follow_up;
             let stored_values: std::collections::BTreeMap<String, serde_json::Value> =
                 serde_json::from_str(&stored_raw)
@@ -477,7 +510,7 @@ impl ActivityStore for Database {
             if unchanged && fields.custom_fields == stored_values {
                 return Ok(current);
             }
-            let write = ActivityWrite::of(&fields)?;
+            let write = ActivityWrite::of(&fields, &recorded)?;
             diesel::update(activities::table.find(id))
                 .set((
                     &write,
@@ -487,7 +520,7 @@ impl ActivityStore for Database {
                 ))
                 .execute(conn)?;
             write_values(conn, &definitions, id, &fields.custom_fields)?;
-            refresh_customer(conn, &current.customer_id)?;
+            refresh_customer(conn, &current.customer_id, now)?;
             load(conn, &Visibility::All, id)
         })
     }
@@ -608,8 +641,13 @@ impl ActivityStore for Database {
         })
     }
 
-    fn delete_activity(&self, actor: &Actor, id: &str) -> Result<(), DomainError> {
-        let at = stored(chrono::Utc::now());
+    fn delete_activity(
+        &self,
+        actor: &Actor,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        let at = stored(now);
         self.write(|conn| {
             let current = load(conn, &actor.visibility, id)?;
             diesel::update(activities::table.find(id))
@@ -629,7 +667,7 @@ impl ActivityStore for Database {
                 activities::version.eq(activities::version + 1),
             ))
             .execute(conn)?;
-            refresh_customer(conn, &current.customer_id)
+            refresh_customer(conn, &current.customer_id, now)
         })
     }
 }

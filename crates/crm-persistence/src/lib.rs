@@ -19,6 +19,7 @@ mod outbox;
 #[cfg(feature = "test-support")]
 pub mod query_plan;
 mod schema;
+mod scoring;
 mod system;
 mod teams;
 #[cfg(feature = "test-support")]

@@ -268,6 +268,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         version -> BigInt,
         follow_up_reminded_at -> Nullable<Timestamp>,
+        behaviors -> Text,
     }
 }
 
@@ -294,5 +295,30 @@ diesel::table! {
         payload -> Text,
         created_at -> Timestamp,
         delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// The behaviour catalogue of scoring.
+    behaviors (code) {
+        code -> Text,
+        label -> Text,
+        description -> Nullable<Text>,
+        points -> BigInt,
+        archived -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// How scores decay (one row).
+    scoring_settings (id) {
+        id -> Integer,
+        half_life_days -> BigInt,
+        updated_at -> Timestamp,
+        version -> BigInt,
+        scores_refreshed_at -> Nullable<Timestamp>,
     }
 }

@@ -67,6 +67,7 @@ fn fields(occurred_at: &str, subject: &str) -> ActivityFields {
         outcome: None,
         attachments: vec![],
         custom_fields: Default::default(),
+        behaviors: vec![],
     }
 }
 
@@ -135,7 +136,7 @@ fn derived_fields_follow_every_write(db: &TestDatabase) {
         now,
     ));
     assert_eq!(derived(db, &c).0, Some(at("2026-04-20T10:00:00Z")));
-    ok(store.delete_activity(&admin(), &b.id));
+    ok(store.delete_activity(&admin(), &b.id, at(NOW)));
     assert_eq!(
         derived(db, &c),
         (
@@ -159,7 +160,7 @@ fn derived_fields_follow_every_write(db: &TestDatabase) {
     assert_eq!(a_now.version, 2);
     assert_eq!(derived(db, &c), (Some(at("2026-04-30T10:00:00Z")), None));
     // Removing the answer opens the follow-up again.
-    ok(store.delete_activity(&admin(), &answer.id));
+    ok(store.delete_activity(&admin(), &answer.id, at(NOW)));
     let reopened = ok(store.activity(&admin(), &a.id)).follow_up;
     assert_eq!(
         reopened.map(|f| (f.state, f.closed_by)),
@@ -233,8 +234,8 @@ fn derived_fields_follow_every_write(db: &TestDatabase) {
         ),
         Err(DomainError::PreconditionFailed { current_version: 1 })
     );
-    ok(store.delete_activity(&admin(), &a.id));
-    ok(store.delete_activity(&admin(), &old.id));
+    ok(store.delete_activity(&admin(), &a.id, at(NOW)));
+    ok(store.delete_activity(&admin(), &old.id, at(NOW)));
     assert_eq!(derived(db, &c), (None, None));
     assert_eq!(
         store.activity(&admin(), &a.id),
@@ -411,7 +412,7 @@ fn lists_are_newest_first_and_visible_only(db: &TestDatabase) {
         Err(DomainError::NotFound { entity: "activity" })
     );
     assert_eq!(
-        store.delete_activity(&rep, &hidden_activity[0]),
+        store.delete_activity(&rep, &hidden_activity[0], at(NOW)),
         Err(DomainError::NotFound { entity: "activity" })
     );
 }
@@ -435,8 +436,6 @@ fn reminders_rank_by_due_then_score(db: &TestDatabase) {
     let now = at(NOW);
     let low = customer(db, "Low", None);
     let high = customer(db, "High", None);
-    db.set_customer_derived(&low, 5, None, now);
-    db.set_customer_derived(&high, 80, None, now);
     let rep = Actor {
         id: "rep".into(),
         visibility: Visibility::OwnersOrPool(vec![]),
@@ -484,7 +483,7 @@ fn reminders_rank_by_due_then_score(db: &TestDatabase) {
         None,
         now,
     ));
-    ok(store.delete_activity(&rep, &removed.id));
+    ok(store.delete_activity(&rep, &removed.id, at(NOW)));
     // The rep's own follow-up on a customer since given to someone else is not theirs to see.
     let given_away = customer(db, "Given away", Some(seed_owner(db, "other")));
     let rep_before = Actor {
@@ -499,6 +498,9 @@ fn reminders_rank_by_due_then_score(db: &TestDatabase) {
         None,
         now,
     ));
+    // Scores as behaviours would have left them (activity writes recompute them).
+    db.set_customer_derived(&low, 5, None, now);
+    db.set_customer_derived(&high, 80, None, now);
     let walk = |filter: FollowUpFilter| {
         let mut found = Vec::new();
         let mut after = None;
@@ -578,7 +580,7 @@ fn due_follow_ups_are_emitted_once(db: &TestDatabase) {
         None,
         now,
     ));
-    ok(store.delete_activity(&admin(), &removed.id));
+    ok(store.delete_activity(&admin(), &removed.id, at(NOW)));
     assert_eq!(
         ok(store.emit_due_follow_ups(now, 100)),
         0,
@@ -633,7 +635,357 @@ fn due_follow_ups_are_emitted_once(db: &TestDatabase) {
     assert_eq!(rest.len(), 2);
 }
 
+fn score_of(db: &TestDatabase, id: &str) -> i64 {
+    ok(db.database().customer(&admin(), id)).score
+}
+
+fn recording(occurred_at: &str, codes: &[&str]) -> ActivityFields {
+    ActivityFields {
+        behaviors: codes.iter().map(|c| c.to_string()).collect(),
+        ..fields(occurred_at, "scored")
+    }
+}
+
+fn codes_of<T>(result: Result<T, DomainError>) -> Vec<(String, String)> {
+    match result {
+        Err(DomainError::Validation(errors)) => {
+            errors.into_iter().map(|e| (e.pointer, e.code)).collect()
+        }
+        Err(other) => panic!("not a validation error: {other}"),
+        Ok(_) => panic!("accepted"),
+    }
+}
+
+/// The catalogue: seeded behaviours, a new one, a taken code, changes with versions, archiving.
+fn the_behaviour_catalogue_is_maintained(db: &TestDatabase) {
+    use crm_domain::ports::ScoringStore;
+    use crm_domain::scoring::{BehaviorChanges, BehaviorDraft};
+    let store = db.database();
+    let now = at(NOW);
+    let seeded: Vec<(String, i64)> = ok(store.behaviors(false))
+        .into_iter()
+        .map(|b| (b.code, b.points))
+        .collect();
+    assert_eq!(
+        seeded,
+        [
+            ("attended_demo".to_string(), 15),
+            ("chose_competitor".to_string(), -30),
+            ("no_answer_3x".to_string(), -10),
+            ("replied_promptly".to_string(), 5),
+            ("requested_quote".to_string(), 20),
+        ]
+    );
+    let draft = BehaviorDraft {
+        code: "visited_showroom".into(),
+        label: "Visited the showroom".into(),
+        description: Some("Came in person".into()),
+        points: 15,
+    };
+    let made = ok(store.create_behavior(draft.clone(), now));
+    assert_eq!(
+        (made.version, made.archived, made.created_at),
+        (1, false, now)
+    );
+    assert_eq!(
+        store.create_behavior(draft, now).map(|b| b.code),
+        Err(DomainError::Conflict {
+            code: "behavior_exists",
+            message: "a behaviour with this code exists".into(),
+        })
+    );
+    let changed = ok(store.update_behavior(
+        "visited_showroom",
+        BehaviorChanges {
+            points: Some(25),
+            description: Some(None),
+            ..Default::default()
+        },
+        Some(1),
+        now,
+    ));
+    assert_eq!(
+        (changed.points, changed.description, changed.version),
+        (25, None, 2)
+    );
+    assert_eq!(
+        store.update_behavior("visited_showroom", BehaviorChanges::default(), Some(1), now),
+        Err(DomainError::PreconditionFailed { current_version: 2 })
+    );
+    let unchanged = ok(store.update_behavior(
+        "visited_showroom",
+        BehaviorChanges {
+            points: Some(25),
+            ..Default::default()
+        },
+        None,
+        now,
+    ));
+    assert_eq!(unchanged.version, 2, "no change, no new version");
+    ok(store.update_behavior(
+        "visited_showroom",
+        BehaviorChanges {
+            archived: Some(true),
+            ..Default::default()
+        },
+        None,
+        now,
+    ));
+    assert!(!ok(store.behaviors(false))
+        .iter()
+        .any(|b| b.code == "visited_showroom"));
+    assert!(ok(store.behaviors(true))
+        .iter()
+        .any(|b| b.code == "visited_showroom" && b.archived));
+    assert_eq!(
+        store.update_behavior("nope", BehaviorChanges::default(), None, now),
+        Err(DomainError::NotFound { entity: "behavior" })
+    );
+}
+
+/// Behaviours on activities score the customer at the injected clock, in the activity's
+/// transaction, through create, change and delete; recorded points survive catalogue changes.
+fn behaviours_score_customers_at_fixed_clocks(db: &TestDatabase) {
+    use crm_domain::ports::ScoringStore;
+    use crm_domain::scoring::BehaviorChanges;
+    let store = db.database();
+    let now = at("2026-04-01T00:00:00Z");
+    let c = customer(db, "Acme", None);
+    // requested_quote 90 days ago (one half-life): 20 → 10.
+    let quote = ok(store.create_activity(
+        &admin(),
+        &c,
+        recording("2026-01-01T00:00:00Z", &["requested_quote"]),
+        None,
+        None,
+        now,
+    ));
+    assert_eq!(quote.fields.behaviors, ["requested_quote"]);
+    assert_eq!(score_of(db, &c), 10);
+    // no_answer_3x today (-10) and attended_demo 45 days ago (15 / √2 = 10.61).
+    let mixed = ok(store.create_activity(
+        &admin(),
+        &c,
+        recording("2026-04-01T00:00:00Z", &["no_answer_3x"]),
+        None,
+        None,
+        now,
+    ));
+    let demo = ok(store.create_activity(
+        &admin(),
+        &c,
+        recording("2026-02-15T00:00:00Z", &["attended_demo"]),
+        None,
+        None,
+        now,
+    ));
+    assert_eq!(score_of(db, &c), 11, "10 - 10 + 10.61");
+    // The catalogue's new points count for new recordings only.
+    ok(store.update_behavior(
+        "requested_quote",
+        BehaviorChanges {
+            points: Some(40),
+            ..Default::default()
+        },
+        None,
+        now,
+    ));
+    let mut keep = demo.fields.clone();
+    keep.behaviors = vec!["attended_demo".into(), "requested_quote".into()];
+    ok(store.update_activity(&admin(), &demo.id, keep, FollowUpChange::Keep, None, now));
+    // attended_demo keeps 15; requested_quote 45 days ago at 40 → 28.28.
+    assert_eq!(score_of(db, &c), 39, "10 - 10 + 10.61 + 28.28 = 38.89");
+    let (recorded, half_life) = ok(store.customer_behaviors(&admin(), &c));
+    assert_eq!(half_life, 90);
+    let mut points: Vec<(String, i64, String)> = recorded
+        .into_iter()
+        .map(|r| (r.code, r.points, r.activity_id))
+        .collect();
+    points.sort();
+    assert_eq!(
+        points,
+        [
+            ("attended_demo".to_string(), 15, demo.id.clone()),
+            ("no_answer_3x".to_string(), -10, mixed.id.clone()),
+            ("requested_quote".to_string(), 20, quote.id.clone()),
+            ("requested_quote".to_string(), 40, demo.id.clone()),
+        ]
+    );
+    // Moving an activity in time moves its decay: the quote now happened today.
+    let mut moved = quote.fields.clone();
+    moved.occurred_at = now;
+    ok(store.update_activity(&admin(), &quote.id, moved, FollowUpChange::Keep, None, now));
+    assert_eq!(score_of(db, &c), 49, "20 - 10 + 10.61 + 28.28 = 48.89");
+    // A later clock decays everything on the next write.
+    let later = now + Duration::days(90);
+    ok(store.delete_activity(&admin(), &mixed.id, later));
+    assert_eq!(score_of(db, &c), 29, "10 + 5.30 + 14.14 = 29.44");
+    ok(store.delete_activity(&admin(), &demo.id, later));
+    ok(store.delete_activity(&admin(), &quote.id, later));
+    assert_eq!(score_of(db, &c), 0, "no behaviours left");
+    assert_eq!(ok(store.customer_behaviors(&admin(), &c)).0, []);
+}
+
+/// Unknown, archived and repeated behaviour codes are refused and change nothing; an archived
+/// behaviour already on an activity may stay.
+fn behaviour_codes_are_checked(db: &TestDatabase) {
+    use crm_domain::ports::ScoringStore;
+    use crm_domain::scoring::BehaviorChanges;
+    let store = db.database();
+    let now = at(NOW);
+    let c = customer(db, "Acme", None);
+    let kept = ok(store.create_activity(
+        &admin(),
+        &c,
+        recording(NOW, &["chose_competitor"]),
+        None,
+        None,
+        now,
+    ));
+    assert_eq!(score_of(db, &c), -30);
+    ok(store.update_behavior(
+        "chose_competitor",
+        BehaviorChanges {
+            archived: Some(true),
+            ..Default::default()
+        },
+        None,
+        now,
+    ));
+    let refused = store.create_activity(
+        &admin(),
+        &c,
+        recording(
+            NOW,
+            &[
+                "requested_quote",
+                "made_up",
+                "requested_quote",
+                "chose_competitor",
+            ],
+        ),
+        None,
+        None,
+        now,
+    );
+    assert_eq!(
+        codes_of(refused),
+        [
+            ("/behaviors/1".to_string(), "unknown_behavior".to_string()),
+            ("/behaviors/2".to_string(), "duplicate".to_string()),
+            ("/behaviors/3".to_string(), "archived_behavior".to_string()),
+        ]
+    );
+    let page = ok(store.list_activities(
+        &admin(),
+        &ActivityFilter {
+            customer_id: Some(c.clone()),
+            ..Default::default()
+        },
+        &PageRequest {
+            limit: 10,
+            after: None,
+        },
+    ));
+    assert_eq!(page.items.len(), 1, "nothing was written");
+    assert_eq!(score_of(db, &c), -30);
+    // The archived behaviour stays where it was recorded, beside a new live one.
+    let mut more = kept.fields.clone();
+    more.behaviors.push("replied_promptly".into());
+    let changed =
+        ok(store.update_activity(&admin(), &kept.id, more, FollowUpChange::Keep, None, now));
+    assert_eq!(
+        changed.fields.behaviors,
+        ["chose_competitor", "replied_promptly"]
+    );
+    assert_eq!(score_of(db, &c), -25);
+    // Removed from the activity, it cannot come back while archived.
+    let mut less = changed.fields.clone();
+    less.behaviors = vec![];
+    ok(store.update_activity(
+        &admin(),
+        &kept.id,
+        less.clone(),
+        FollowUpChange::Keep,
+        None,
+        now,
+    ));
+    assert_eq!(score_of(db, &c), 0);
+    less.behaviors = vec!["chose_competitor".into()];
+    assert_eq!(
+        codes_of(store.update_activity(&admin(), &kept.id, less, FollowUpChange::Keep, None, now)),
+        [("/behaviors/0".to_string(), "archived_behavior".to_string())]
+    );
+    // Someone else's customer: its score is not theirs to read.
+    let rep = Actor {
+        id: "rep".into(),
+        visibility: Visibility::OwnersOrPool(vec!["rep".into()]),
+    };
+    let owned = customer(db, "Owned", Some(seed_owner(db, "owner")));
+    assert_eq!(
+        store.customer_behaviors(&rep, &owned).map(|_| ()),
+        Err(DomainError::NotFound { entity: "customer" })
+    );
+}
+
+/// Stored scores decay once a day and follow a new half-life; the refresh runs once per day.
+fn scores_refresh_daily_and_after_the_half_life_changes(db: &TestDatabase) {
+    use crm_domain::ports::ScoringStore;
+    let store = db.database();
+    let day = at("2026-04-01T06:00:00Z");
+    let customers: Vec<String> = (0..3)
+        .map(|i| customer(db, &format!("C{i}"), None))
+        .collect();
+    for c in &customers {
+        ok(store.create_activity(
+            &admin(),
+            c,
+            recording("2026-04-01T00:00:00Z", &["requested_quote"]),
+            None,
+            None,
+            day,
+        ));
+    }
+    let quiet = customer(db, "Quiet", None);
+    assert_eq!(ok(store.refresh_scores(day)), Some(3), "first refresh runs");
+    assert_eq!(
+        ok(store.refresh_scores(day + Duration::hours(12))),
+        None,
+        "once a day"
+    );
+    for c in &customers {
+        assert_eq!(score_of(db, c), 20);
+    }
+    let next_quarter = at("2026-06-30T01:00:00Z");
+    assert_eq!(ok(store.refresh_scores(next_quarter)), Some(3));
+    for c in &customers {
+        assert_eq!(score_of(db, c), 10, "one half-life later");
+    }
+    assert_eq!(score_of(db, &quiet), 0);
+    let settings = ok(store.update_scoring_settings(45, Some(1), next_quarter));
+    assert_eq!((settings.half_life_days, settings.version), (45, 2));
+    assert_eq!(
+        store.update_scoring_settings(30, Some(1), next_quarter),
+        Err(DomainError::PreconditionFailed { current_version: 2 })
+    );
+    let after_change = next_quarter + Duration::minutes(1);
+    assert_eq!(
+        ok(store.refresh_scores(after_change)),
+        Some(3),
+        "a new half-life refreshes"
+    );
+    for c in &customers {
+        assert_eq!(score_of(db, c), 5, "two 45-day half-lives");
+    }
+    assert_eq!(ok(store.refresh_scores(after_change)), None);
+    assert_eq!(ok(store.scoring_settings()).half_life_days, 45);
+}
+
 backend_tests!(
+    the_behaviour_catalogue_is_maintained,
+    behaviours_score_customers_at_fixed_clocks,
+    behaviour_codes_are_checked,
+    scores_refresh_daily_and_after_the_half_life_changes,
     due_follow_ups_are_emitted_once,
     reminders_rank_by_due_then_score,
     derived_fields_follow_every_write,

@@ -7,7 +7,7 @@ use actix_web::HttpServer;
 use anyhow::{bail, Context};
 use crm_domain::clock::{Clock, SystemClock};
 use crm_domain::contact_points::PhoneRegion;
-use crm_domain::ports::OutboxStore;
+use crm_domain::ports::{OutboxStore, ScoringStore};
 use crm_http::{ApiState, BuildInfo, HttpConfig};
 use crm_persistence::{Database, DatabaseOptions, DatabaseUrl};
 
@@ -81,6 +81,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let reminders = Reminders {
         outbox: database.clone(),
+        scoring: database.clone(),
         every: Duration::from_secs(args.reminder_interval),
     };
     let state = ApiState::new(
@@ -109,9 +110,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// The job that records a `follow_up.due` event in the outbox for each follow-up that came due,
-/// once per due time, checking every `every`.
+/// once per due time, and recomputes the stored scores once a day (and after the half-life
+/// changed), checking every `every`.
 struct Reminders {
     outbox: Arc<dyn OutboxStore>,
+    scoring: Arc<dyn ScoringStore>,
     every: Duration,
 }
 
@@ -133,6 +136,15 @@ impl Reminders {
                 Ok(Ok(emitted)) => tracing::info!(emitted, "follow_up.due events recorded"),
                 Ok(Err(e)) => tracing::warn!(error = %e, "recording due follow-ups failed"),
                 Err(e) => tracing::warn!(error = %e, "the reminder check did not run"),
+            }
+            let scoring = self.scoring.clone();
+            let refreshed =
+                actix_web::web::block(move || scoring.refresh_scores(SystemClock.now())).await;
+            match refreshed {
+                Ok(Ok(None)) => {}
+                Ok(Ok(Some(customers))) => tracing::info!(customers, "scores recomputed"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "recomputing scores failed"),
+                Err(e) => tracing::warn!(error = %e, "the score refresh did not run"),
             }
         }
     }

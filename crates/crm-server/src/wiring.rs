@@ -19,6 +19,7 @@ pub fn stores(database: Arc<Database>) -> Stores {
         custom_fields: database.clone(),
         activities: database.clone(),
         calendar_feeds: database.clone(),
+        scoring: database.clone(),
         idempotency: database,
     }
 }

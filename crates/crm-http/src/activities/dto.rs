@@ -112,6 +112,7 @@ pub(crate) struct FollowUpDto {
     "follow_up": {"due_at": "2026-11-28T02:00:00Z", "note": "Send the quote", "state": "pending",
         "closed_at": null, "closed_by": null},
     "custom_fields": {},
+    "behaviors": ["requested_quote"],
     "created_at": "2026-11-26T09:35:00Z",
     "updated_at": "2026-11-26T09:35:00Z"
 }))]
@@ -146,6 +147,9 @@ pub(crate) struct ActivityDto {
     /// gives their JSON Schema.
     #[schema(value_type = Object)]
     pub custom_fields: std::collections::BTreeMap<String, serde_json::Value>,
+    /// Codes of the behaviours it records (`GET /api/v1/behaviors`); they score the customer.
+    #[schema(inline, value_type = Vec<String>, max_items = 20)]
+    pub behaviors: Vec<String>,
     /// When logged.
     pub created_at: DateTime<Utc>,
     /// When last changed.
@@ -191,6 +195,7 @@ impl ActivityDto {
                 closed_by: f.closed_by,
             }),
             custom_fields: a.fields.custom_fields,
+            behaviors: a.fields.behaviors,
             created_at: a.created_at,
             updated_at: a.updated_at,
         }
@@ -227,6 +232,7 @@ pub(crate) struct FollowUpBody {
     "occurred_at": "2026-11-26T09:30:00Z",
     "subject": "Discussed the Q1 order",
     "content": "Wants a quote for 200 units by Friday.",
+    "behaviors": ["requested_quote"],
     "follow_up": {"due_at": "2026-11-28T02:00:00Z", "note": "Send the quote"}
 }))]
 pub(crate) struct ActivityBody {
@@ -275,6 +281,13 @@ pub(crate) struct ActivityBody {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
+    /// Codes of the behaviours it records, each once, up to 20, from the live catalogue
+    /// (`GET /api/v1/behaviors`; an archived one may stay on an activity that records it). On
+    /// change the list replaces the recorded one (`null` or `[]` records none); a behaviour
+    /// kept keeps the points it was recorded with.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Vec<String>>, max_items = 20)]
+    pub behaviors: Option<Option<Vec<String>>>,
 }
 
 /// A validated activity body.
@@ -289,6 +302,7 @@ pub(crate) struct ActivityPatch {
     attachments: Option<Vec<Attachment>>,
     pub follow_up: FollowUpChange,
     pub answers: Option<String>,
+    behaviors: Option<Vec<String>>,
 }
 
 impl ActivityBody {
@@ -399,6 +413,7 @@ impl ActivityBody {
             attachments,
             follow_up,
             answers: self.answers.map(|id| id.to_string()),
+            behaviors: self.behaviors.map(Option::unwrap_or_default),
         })
     }
 }
@@ -437,6 +452,11 @@ impl ActivityPatch {
                 .unwrap_or_default(),
             // Checked and merged separately, against the field definitions.
             custom_fields: current.map(|c| c.custom_fields.clone()).unwrap_or_default(),
+            // Checked separately, against the behaviour catalogue.
+            behaviors: match &self.behaviors {
+                Some(codes) => codes.clone(),
+                None => current.map(|c| c.behaviors.clone()).unwrap_or_default(),
+            },
         }
     }
 

@@ -50,9 +50,10 @@ pub(crate) async fn create_activity(
     let now = state.clock.now();
     let mut body = body.0;
     let given = body.custom_fields.take().flatten();
+    let behaviors = check_behaviors(&state, body.behaviors.as_ref(), &[]).await?;
     let patch = body.validate(true, now);
     let custom = check_custom_fields(&state, FieldEntity::Activity, given, None).await?;
-    let (patch, custom) = together(patch, custom)?;
+    let (patch, custom) = together(patch, also(custom, behaviors))?;
     let mut fields = patch.apply(None);
     fields.custom_fields = custom;
     let plan = patch.plan();
@@ -210,6 +211,7 @@ pub(crate) async fn update_activity(
     let now = state.clock.now();
     let mut body = body.0;
     let given = body.custom_fields.take();
+    let given_behaviors = body.behaviors.clone();
     let patch = body.validate(false, now);
     let id = id.to_string();
     let actor = actor(&state, &caller.0).await?;
@@ -222,7 +224,9 @@ pub(crate) async fn update_activity(
         &current.fields.custom_fields,
     )
     .await?;
-    let (patch, custom) = together(patch, custom)?;
+    let behaviors =
+        check_behaviors(&state, given_behaviors.as_ref(), &current.fields.behaviors).await?;
+    let (patch, custom) = together(patch, also(custom, behaviors))?;
     // Bad input is reported before a precondition is judged.
     let expected = if_match(&req)?;
     let mut fields = patch.apply(Some(&current.fields));
@@ -271,7 +275,8 @@ pub(crate) async fn delete_activity(
     let current = read(&state, &actor, id.clone()).await?;
     may_change(&caller.0, &actor, &current)?;
     let store = state.stores.activities.clone();
-    blocking(move || store.delete_activity(&actor, &id)).await?;
+    let now = state.clock.now();
+    blocking(move || store.delete_activity(&actor, &id, now)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -390,5 +395,38 @@ fn may_change(principal: &Principal, actor: &Actor, activity: &Activity) -> Resu
         Ok(())
     } else {
         Err(DomainError::Forbidden.into())
+    }
+}
+
+/// Every problem with the behaviour codes a body gives (none when it gives none), against the
+/// catalogue; `already` are those the activity records. The store checks again in its
+/// transaction.
+async fn check_behaviors(
+    state: &ApiState,
+    given: Option<&Option<Vec<String>>>,
+    already: &[String],
+) -> Result<Vec<crm_domain::FieldError>, ApiError> {
+    let Some(Some(codes)) = given else {
+        return Ok(Vec::new());
+    };
+    let store = state.stores.scoring.clone();
+    let catalogue = blocking(move || store.behaviors(true)).await?;
+    Ok(crm_domain::scoring::check_recorded(
+        codes, &catalogue, already,
+    ))
+}
+
+/// `custom` with `more` problems.
+fn also<T>(
+    custom: Result<T, Vec<crm_domain::FieldError>>,
+    more: Vec<crm_domain::FieldError>,
+) -> Result<T, Vec<crm_domain::FieldError>> {
+    match custom {
+        Ok(_) if !more.is_empty() => Err(more),
+        Ok(values) => Ok(values),
+        Err(mut errors) => {
+            errors.extend(more);
+            Err(errors)
+        }
     }
 }

@@ -77,7 +77,8 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
         | "list_contacts"
         | "list_customer_contacts"
         | "get_contact"
-        | "get_customer_overview" => Rule::new(AnyUser, Some(Scope::CustomersRead)),
+        | "get_customer_overview"
+        | "get_customer_score" => Rule::new(AnyUser, Some(Scope::CustomersRead)),
         "create_customer" | "update_customer" | "create_contact" | "update_contact"
         | "delete_contact" => Rule::new(AnyUser, Some(Scope::CustomersWrite)),
         "delete_customer" | "assign_customer" => {
@@ -87,6 +88,10 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
         "restore_customer" => Rule::new(Roles(ADMIN), None),
         "list_lead_sources" => Rule::new(AnyUser, Some(Scope::CustomersRead)),
         "create_lead_source" | "update_lead_source" => Rule::new(Roles(ADMIN), None),
+        "list_behaviors" | "get_scoring_settings" => Rule::new(AnyUser, Some(Scope::CustomersRead)),
+        "create_behavior" | "update_behavior" | "update_scoring_settings" => {
+            Rule::new(Roles(ADMIN), None)
+        }
         "list_custom_fields" | "get_custom_field" | "get_custom_field_schema" => {
             Rule::new(AnyUser, Some(Scope::CustomersRead))
         }

@@ -776,26 +776,6 @@ pub(crate) struct FollowUpSummary {
     pub owner_id: String,
 }
 
-/// One behaviour counted in the score.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct ScoreItem {
-    /// Behaviour code, e.g. `requested_quote`.
-    pub behavior: String,
-    /// When it was recorded.
-    pub occurred_at: DateTime<Utc>,
-    /// Its points now, after time decay.
-    pub points_now: f64,
-}
-
-/// The customer's score and what makes it up.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct ScoreDto {
-    /// The score.
-    pub total: i64,
-    /// Each behaviour counted.
-    pub breakdown: Vec<ScoreItem>,
-}
-
 /// Everything about a customer on one screen.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct CustomerOverview {
@@ -809,8 +789,8 @@ pub(crate) struct CustomerOverview {
     pub open_opportunities: Vec<OpportunitySummary>,
     /// Pending follow-ups, soonest first.
     pub pending_follow_ups: Vec<FollowUpSummary>,
-    /// Score with its breakdown.
-    pub score: ScoreDto,
+    /// Score with its breakdown, as `GET /customers/{id}/score` gives it.
+    pub score: crate::scoring::dto::ScoreDto,
     /// Whole days since the last recorded activity; `null` when there was none.
     pub days_since_last_contact: Option<i64>,
 }

@@ -11,7 +11,7 @@ use crm_domain::DomainError;
 
 use super::dto::{
     AssignBody, CustomerBody, CustomerDto, CustomerHistory, CustomerList, CustomerOverview,
-    CustomerQuery, FollowUpSummary, ScoreDto, TimelineEntry,
+    CustomerQuery, FollowUpSummary, TimelineEntry,
 };
 use crate::auth::actor::actor;
 use crate::auth::Caller;
@@ -405,8 +405,8 @@ pub(crate) async fn assign_customer(
 /// contact, read in one transaction with a fixed number of queries.
 ///
 /// The latest 20 activities and the open follow-ups (soonest first) are read in a second
-/// transaction. Scoring and opportunities fill their parts as those resources are recorded;
-/// until then the opportunities are empty and the score is the stored one.
+/// transaction, the score's breakdown (at this moment) in a third. Opportunities fill their part
+/// as they are recorded; until then it is empty.
 #[utoipa::path(
     tag = "customers",
     operation_id = "get_customer_overview",
@@ -432,17 +432,15 @@ pub(crate) async fn get_customer_overview(
         blocking(move || store.customer_overview(&reader, &id.to_string(), 50)).await?;
     let store = state.stores.activities.clone();
     let customer_id = customer.id.clone();
+    let reader = actor.clone();
     let (recent, open) =
-        blocking(move || store.customer_timeline(&actor, &customer_id, 20)).await?;
+        blocking(move || store.customer_timeline(&reader, &customer_id, 20)).await?;
+    let score = crate::scoring::routes::customer_score(&state, actor, customer.id.clone()).await?;
     let now = state.clock.now();
     let days_since_last_contact = customer
         .last_activity_at
         .map(|at| (now - at).num_days().max(0));
     let version = customer.version;
-    let score = ScoreDto {
-        total: customer.score,
-        breakdown: Vec::new(),
-    };
     Ok(ok_with_etag(
         version,
         &CustomerOverview {

@@ -1,0 +1,4 @@
+DROP INDEX activities_scored;
+ALTER TABLE activities DROP COLUMN behaviors;
+DROP TABLE scoring_settings;
+DROP TABLE behaviors;
