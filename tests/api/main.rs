@@ -11,4 +11,5 @@ mod idempotency;
 mod identity;
 mod lead_sources;
 mod routes;
+mod scoring;
 mod system;
