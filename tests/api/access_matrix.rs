@@ -194,7 +194,12 @@ fn record_rows() -> Vec<RecordRow> {
             "GET",
             "/api/v1/activities/{activity}",
             None,
-            read,
+            // Keys read activities with `activities:read` (see the test below), not with
+            // `customers:read`.
+            read.map(|(target, mut row)| {
+                row[4] = 403;
+                (target, row)
+            }),
         ),
         (
             "update_activity",
@@ -363,7 +368,7 @@ fn rows() -> Vec<Row> {
             "GET",
             "/api/v1/activities",
             None,
-            [200, 200, 200, 403, 200, 401],
+            [200, 200, 200, 403, 403, 401],
         ),
         (
             "create_calendar_feed",
@@ -385,7 +390,7 @@ fn rows() -> Vec<Row> {
             "GET",
             "/api/v1/follow-ups?due=today&tz=Asia/Shanghai",
             None,
-            [200, 200, 200, 403, 200, 401],
+            [200, 200, 200, 403, 403, 401],
         ),
         (
             "create_customer",
@@ -782,4 +787,37 @@ fn every_protected_operation_has_a_matrix_row() {
     assert_eq!(protected, covered);
 }
 
-backend_tests!(async actix: every_caller_gets_exactly_its_rights);
+/// API keys reach activities through the activity scopes: `activities:read` lists and reads,
+/// `activities:write` logs, and neither reaches customers.
+async fn keys_use_the_activity_scopes(db: TestDatabase) {
+    let admin = seed_user(&db, "admin@example.com", Role::Admin);
+    let customer = seed_customer(&db, "Keyed", None);
+    let activity = seed_activity(&db, &customer);
+    let app = actix_web::test::init_service(crm_http::app(api_state(&db))).await;
+    let reader = key_with(&db, &admin, Scope::ActivitiesRead);
+    let writer = key_with(&db, &admin, Scope::ActivitiesWrite);
+    let log = json!({"customer_id": customer, "kind": "call",
+        "occurred_at": "2026-01-01T00:00:00Z", "subject": "By key"});
+    let activity_uri = format!("/api/v1/activities/{activity}");
+    let cases = [
+        (&reader, "GET", "/api/v1/activities", None, 200),
+        (&reader, "GET", activity_uri.as_str(), None, 200),
+        (&reader, "GET", "/api/v1/follow-ups?due=overdue", None, 200),
+        (&reader, "GET", "/api/v1/customers", None, 403),
+        (
+            &reader,
+            "POST",
+            "/api/v1/activities",
+            Some(log.clone()),
+            403,
+        ),
+        (&writer, "POST", "/api/v1/activities", Some(log), 201),
+        (&writer, "GET", "/api/v1/activities", None, 403),
+    ];
+    for (key, method, uri, body, expected) in cases {
+        let (status, _, answer) = send(&app, request(method, uri, Some(key), body)).await;
+        assert_eq!(status, expected, "{method} {uri}: {answer}");
+    }
+}
+
+backend_tests!(async actix: every_caller_gets_exactly_its_rights, keys_use_the_activity_scopes);

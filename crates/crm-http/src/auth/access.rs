@@ -96,12 +96,12 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
             Rule::new(AnyUser, Some(Scope::CustomersRead))
         }
         "list_activities" | "get_activity" | "list_follow_ups" => {
-            Rule::new(AnyUser, Some(Scope::CustomersRead))
+            Rule::new(AnyUser, Some(Scope::ActivitiesRead))
         }
         "get_follow_up_calendar" => Rule::new(Anyone, None),
         "create_calendar_feed" | "delete_calendar_feed" => Rule::new(AnyUser, None),
         "create_activity" | "update_activity" | "delete_activity" => {
-            Rule::new(AnyUser, Some(Scope::CustomersWrite))
+            Rule::new(AnyUser, Some(Scope::ActivitiesWrite))
         }
         "create_custom_field"
         | "update_custom_field"
