@@ -456,6 +456,38 @@ fn rows() -> Vec<Row> {
             [200, 403, 403, 403, 403, 401],
         ),
         (
+            "list_products",
+            "GET",
+            "/api/v1/products",
+            None,
+            // Keys read the catalogue with `opportunities:read`.
+            [200, 200, 200, 403, 403, 401],
+        ),
+        (
+            "create_product",
+            "POST",
+            "/api/v1/products",
+            Some(
+                json!({"sku": "SKU-{n}", "name": "Product {n}", "unit_price": 100,
+                "currency": "CNY"}),
+            ),
+            [201, 403, 403, 403, 403, 401],
+        ),
+        (
+            "get_product",
+            "GET",
+            "/api/v1/products/{product}",
+            None,
+            [200, 200, 200, 403, 403, 401],
+        ),
+        (
+            "update_product",
+            "PATCH",
+            "/api/v1/products/{product}",
+            Some(json!({"name": "Renamed {n}"})),
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
             "list_custom_fields",
             "GET",
             "/api/v1/custom-fields?entity=contact",
@@ -701,7 +733,25 @@ async fn every_caller_gets_exactly_its_rights(db: TestDatabase) {
                     .unwrap_or_else(|e| panic!("{e}"));
                 archived.id
             };
+            let product = {
+                use crm_domain::ports::ProductStore;
+                db.database()
+                    .create_product(
+                        crm_domain::products::ProductFields {
+                            sku: format!("FIXTURE-{n}"),
+                            name: "Fixture".into(),
+                            description: None,
+                            unit_price: 100,
+                            currency: "CNY".into(),
+                            active: true,
+                        },
+                        chrono::Utc::now(),
+                    )
+                    .map(|p| p.id)
+                    .unwrap_or_else(|e| panic!("{e}"))
+            };
             let ids = [
+                ("product", product.as_str()),
                 ("user", user.as_str()),
                 ("team", team.as_str()),
                 ("key", key.as_str()),

@@ -1065,11 +1065,12 @@ impl FieldDraft {
             ));
         }
         if let Some(currency) = &r.currency {
-            if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+            // Stored as given, so it must already be the upper-case code.
+            if crate::money::check_currency(currency, "/rules/currency").as_ref() != Ok(currency) {
                 errors.push(error(
                     "/rules/currency",
                     "invalid_currency",
-                    "an ISO 4217 code such as CNY",
+                    "an ISO 4217 currency code such as CNY",
                 ));
             }
         }

@@ -432,6 +432,43 @@ pub trait ScoringStore: Send + Sync {
     ) -> Result<Option<u64>, DomainError>;
 }
 
+/// Which products to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductFilter {
+    /// Only active (`true`) or inactive (`false`) ones.
+    pub active: Option<bool>,
+    /// Only prices in this currency.
+    pub currency: Option<String>,
+    /// SKU or name containing this text, regardless of case.
+    pub text: Option<String>,
+}
+
+/// The product catalogue.
+pub trait ProductStore: Send + Sync {
+    /// Products matching `filter`, by SKU (regardless of case).
+    fn products(
+        &self,
+        filter: &ProductFilter,
+        page: &PageRequest,
+    ) -> Result<Page<crate::products::Product>, DomainError>;
+    /// One product.
+    fn product(&self, id: &str) -> Result<crate::products::Product, DomainError>;
+    /// Adds one; `Conflict` (`sku_exists`) when another product has the SKU in any case.
+    fn create_product(
+        &self,
+        fields: crate::products::ProductFields,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::products::Product, DomainError>;
+    /// Replaces a product's fields; `Conflict` (`sku_exists`) as on create.
+    fn update_product(
+        &self,
+        id: &str,
+        fields: crate::products::ProductFields,
+        expected_version: Option<i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::products::Product, DomainError>;
+}
+
 /// Custom field definitions.
 pub trait CustomFieldStore: Send + Sync {
     /// The definitions of `entity` (archived ones when asked), by position then key.

@@ -10,7 +10,7 @@ use utoipa_actix_web::{scope, AppExt};
 
 use crate::{
     activities, api_keys, auth, contacts, custom_fields, customers, docs, extract, fallback,
-    idempotency, lead_sources, observe, scoring, system, teams, users, ApiState,
+    idempotency, lead_sources, observe, products, scoring, system, teams, users, ApiState,
 };
 
 /// Registers every API route. This list is the one source of both the served routes and the
@@ -80,7 +80,11 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
                 .service(scoring::routes::update_behavior)
                 .service(scoring::routes::get_scoring_settings)
                 .service(scoring::routes::update_scoring_settings)
-                .service(scoring::routes::get_customer_score),
+                .service(scoring::routes::get_customer_score)
+                .service(products::routes::list_products)
+                .service(products::routes::create_product)
+                .service(products::routes::get_product)
+                .service(products::routes::update_product),
         );
 }
 

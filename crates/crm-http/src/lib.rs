@@ -25,6 +25,7 @@ mod observe;
 pub mod openapi;
 mod pagination;
 mod problem;
+mod products;
 mod responses;
 mod scoring;
 mod state;

@@ -36,6 +36,7 @@ use crate::app::api_routes;
         (name = "contacts", description = "The people at each customer."),
         (name = "activities", description = "Calls, visits and messages with customers, and the follow-ups they schedule."),
         (name = "scoring", description = "The behaviours that score customers, and how scores decay."),
+        (name = "products", description = "The product catalogue opportunities quote from."),
     ),
     components(schemas(crate::Problem, crate::ProblemFieldError))
 )]

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use crm_domain::clock::{Clock, SystemClock};
 use crm_domain::ports::{
     ActivityStore, ApiKeyStore, CalendarFeedStore, ContactStore, CustomFieldStore, CustomerStore,
-    IdempotencyStore, LeadSourceStore, ScoringStore, SessionStore, TeamStore, UserStore,
+    IdempotencyStore, LeadSourceStore, ProductStore, ScoringStore, SessionStore, TeamStore,
+    UserStore,
 };
 use crm_domain::SystemStore;
 
@@ -43,6 +44,8 @@ pub struct Stores {
     pub calendar_feeds: Arc<dyn CalendarFeedStore>,
     /// The behaviour catalogue and customers' scores.
     pub scoring: Arc<dyn ScoringStore>,
+    /// The product catalogue.
+    pub products: Arc<dyn ProductStore>,
     /// Stored answers to creating requests.
     pub idempotency: Arc<dyn IdempotencyStore>,
 }

@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use crate::convert::{corrupt, new_id, stored, utc};
 use crate::custom_fields::{definitions_of, keep_archived, live_keys, write_values};
 use crate::customers::load_visible;
-use crate::errors::TxError;
+use crate::errors::{check_version, TxError};
 use crate::schema::{activities, contacts, customers};
 use crate::scoring::{catalogue, parse_recordings, recompute_scores};
 use crate::{Database, DbConnection};
@@ -432,12 +432,7 @@ impl ActivityStore for Database {
         let at = stored(now);
         self.write(|conn| {
             let current = load(conn, &actor.visibility, id)?;
-            if expected_version.is_some_and(|v| v != current.version) {
-                return Err(DomainError::PreconditionFailed {
-                    current_version: current.version,
-                }
-                .into());
-            }
+            check_version(expected_version, current.version)?;
             if fields.contact_id != current.fields.contact_id {
                 check_contact(conn, &current.customer_id, fields.contact_id.as_deref())?;
             }

@@ -19,7 +19,7 @@ use crate::custom_fields::{definitions_of, keep_archived, live_keys, write_value
 use crate::customers::{
     find_duplicate, fts_phrase, like_pattern, load_visible, lower, record, TRIGRAM,
 };
-use crate::errors::TxError;
+use crate::errors::{check_version, TxError};
 use crate::schema::{contact_phones, contacts, customers};
 use crate::{Database, DbConnection};
 
@@ -381,12 +381,7 @@ impl ContactStore for Database {
         self.write(|conn| {
             load_visible(conn, &actor.visibility, customer_id)?;
             let current = load(conn, customer_id, contact_id)?;
-            if expected_version.is_some_and(|v| v != current.version) {
-                return Err(DomainError::PreconditionFailed {
-                    current_version: current.version,
-                }
-                .into());
-            }
+            check_version(expected_version, current.version)?;
             if primary == Some(false) && current.primary {
                 return Err(DomainError::Validation(vec![FieldError::new(
                     "/primary",

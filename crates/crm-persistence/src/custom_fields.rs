@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use crate::convert::{corrupt, new_id, stored, utc};
-use crate::errors::{on_unique_violation, TxError};
+use crate::errors::{check_version, on_unique_violation, TxError};
 use crate::schema::{custom_field_unique, custom_field_values, custom_fields};
 use crate::{Database, DbConnection};
 
@@ -309,12 +309,7 @@ impl CustomFieldStore for Database {
         let now = stored(Utc::now());
         self.write(|conn| {
             let current = load(conn, id)?;
-            if expected_version.is_some_and(|v| v != current.version) {
-                return Err(DomainError::PreconditionFailed {
-                    current_version: current.version,
-                }
-                .into());
-            }
+            check_version(expected_version, current.version)?;
             let next = FieldDefinition {
                 archived,
                 ..draft.definition_probe()

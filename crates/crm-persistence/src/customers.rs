@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 use crate::convert::{corrupt, new_id, stored, utc};
 use crate::custom_fields::{definitions_of, keep_archived, live_keys, write_values};
-use crate::errors::TxError;
+use crate::errors::{check_version, TxError};
 use crate::schema::{
     contact_phones, contacts, custom_field_values, customer_events, customers, users,
 };
@@ -976,12 +976,7 @@ impl CustomerStore for Database {
         let now = stored(Utc::now());
         self.write(|conn| {
             let current = load_visible(conn, &actor.visibility, id)?;
-            if expected_version.is_some_and(|v| v != current.version) {
-                return Err(DomainError::PreconditionFailed {
-                    current_version: current.version,
-                }
-                .into());
-            }
+            check_version(expected_version, current.version)?;
             let changes = fields.changes_from(&current.fields);
             if changes.is_empty() {
                 return Ok(current);

@@ -50,6 +50,17 @@ pub(crate) fn on_unique_violation(
     }
 }
 
+/// `PreconditionFailed` when the caller expected another version than the record's `current`.
+pub(crate) fn check_version(expected: Option<i64>, current: i64) -> Result<(), TxError> {
+    match expected {
+        Some(v) if v != current => Err(DomainError::PreconditionFailed {
+            current_version: current,
+        }
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 /// Maps a diesel error to what the client may learn of it.
 pub(crate) fn map_diesel_error(err: DieselError) -> DomainError {
     match &err {

@@ -7,7 +7,7 @@ use crm_domain::DomainError;
 use diesel::prelude::*;
 
 use crate::convert::{stored, utc};
-use crate::errors::{on_unique_violation, TxError};
+use crate::errors::{check_version, on_unique_violation, TxError};
 use crate::schema::lead_sources;
 use crate::{Database, DbConnection};
 
@@ -103,12 +103,7 @@ impl LeadSourceStore for Database {
         let now = stored(Utc::now());
         self.write(|conn| {
             let current = load(conn, key)?;
-            if expected_version.is_some_and(|v| v != current.version) {
-                return Err(DomainError::PreconditionFailed {
-                    current_version: current.version,
-                }
-                .into());
-            }
+            check_version(expected_version, current.version)?;
             let label = changes.label.unwrap_or_else(|| current.label.clone());
             let position = changes.position.unwrap_or(current.position);
             let archived = changes.archived.unwrap_or(current.archived);

@@ -322,3 +322,21 @@ diesel::table! {
         scores_refreshed_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    /// The product catalogue.
+    products (id) {
+        id -> Text,
+        sku -> Text,
+        sku_key -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        unit_price -> BigInt,
+        currency -> Text,
+        active -> Bool,
+        search_key -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}

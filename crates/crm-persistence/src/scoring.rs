@@ -13,7 +13,7 @@ use diesel::prelude::*;
 
 use crate::convert::{corrupt, stored, utc};
 use crate::customers::load_visible;
-use crate::errors::{on_unique_violation, TxError};
+use crate::errors::{check_version, on_unique_violation, TxError};
 use crate::schema::{activities, behaviors, customers, scoring_settings};
 use crate::{Database, DbConnection};
 
@@ -216,12 +216,7 @@ impl ScoringStore for Database {
         let at = stored(now);
         self.write(|conn| {
             let current = load_behavior(conn, code)?;
-            if expected_version.is_some_and(|v| v != current.version) {
-                return Err(DomainError::PreconditionFailed {
-                    current_version: current.version,
-                }
-                .into());
-            }
+            check_version(expected_version, current.version)?;
             let next = Behavior {
                 label: changes.label.unwrap_or_else(|| current.label.clone()),
                 description: changes
@@ -260,12 +255,7 @@ impl ScoringStore for Database {
     ) -> Result<ScoringSettings, DomainError> {
         self.write(|conn| {
             let current = settings(conn)?;
-            if expected_version.is_some_and(|v| v != current.version) {
-                return Err(DomainError::PreconditionFailed {
-                    current_version: current.version,
-                }
-                .into());
-            }
+            check_version(expected_version, current.version)?;
             if current.half_life() == half_life_days {
                 return Ok(current.into_domain());
             }

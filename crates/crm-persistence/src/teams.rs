@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 
 use crate::convert::{new_id, stored, utc};
-use crate::errors::{on_unique_violation, TxError};
+use crate::errors::{check_version, on_unique_violation, TxError};
 use crate::schema::{team_members, teams, users};
 use crate::{Database, DbConnection};
 
@@ -210,12 +210,7 @@ impl TeamStore for Database {
         let now = stored(Utc::now());
         self.write(|conn| {
             let current = load(conn, id)?;
-            if expected_version.is_some_and(|v| v != current.version) {
-                return Err(DomainError::PreconditionFailed {
-                    current_version: current.version,
-                }
-                .into());
-            }
+            check_version(expected_version, current.version)?;
             check_users(conn, &team)?;
             diesel::update(teams::table.find(id))
                 .set((

@@ -20,6 +20,7 @@ pub fn stores(database: Arc<Database>) -> Stores {
         activities: database.clone(),
         calendar_feeds: database.clone(),
         scoring: database.clone(),
+        products: database.clone(),
         idempotency: database,
     }
 }

@@ -92,6 +92,8 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
         "create_behavior" | "update_behavior" | "update_scoring_settings" => {
             Rule::new(Roles(ADMIN), None)
         }
+        "list_products" | "get_product" => Rule::new(AnyUser, Some(Scope::OpportunitiesRead)),
+        "create_product" | "update_product" => Rule::new(Roles(ADMIN), None),
         "list_custom_fields" | "get_custom_field" | "get_custom_field_schema" => {
             Rule::new(AnyUser, Some(Scope::CustomersRead))
         }
