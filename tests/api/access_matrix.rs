@@ -488,6 +488,58 @@ fn rows() -> Vec<Row> {
             [200, 403, 403, 403, 403, 401],
         ),
         (
+            "list_pipelines",
+            "GET",
+            "/api/v1/pipelines",
+            None,
+            [200, 200, 200, 403, 403, 401],
+        ),
+        (
+            "get_pipeline",
+            "GET",
+            "/api/v1/pipelines/{pipeline}",
+            None,
+            [200, 200, 200, 403, 403, 401],
+        ),
+        (
+            "create_pipeline",
+            "POST",
+            "/api/v1/pipelines",
+            Some(json!({"name": "Pipeline {n}", "stages": [
+                {"name": "Open", "probability": 50, "kind": "open"},
+                {"name": "Won", "probability": 100, "kind": "won"},
+                {"name": "Lost", "probability": 0, "kind": "lost"}]})),
+            [201, 403, 403, 403, 403, 401],
+        ),
+        (
+            "update_pipeline",
+            "PATCH",
+            "/api/v1/pipelines/{pipeline}",
+            Some(json!({"name": "Renamed {n}"})),
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "create_stage",
+            "POST",
+            "/api/v1/pipelines/{pipeline}/stages",
+            Some(json!({"name": "Demo", "probability": 30, "kind": "open"})),
+            [201, 403, 403, 403, 403, 401],
+        ),
+        (
+            "update_stage",
+            "PATCH",
+            "/api/v1/pipelines/{pipeline}/stages/{stage0}",
+            Some(json!({"probability": 55})),
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "reorder_stages",
+            "PUT",
+            "/api/v1/pipelines/{pipeline}/stage-order",
+            Some(json!({"stage_ids": ["{stage2}", "{stage0}", "{stage1}"]})),
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
             "list_custom_fields",
             "GET",
             "/api/v1/custom-fields?entity=contact",
@@ -750,7 +802,34 @@ async fn every_caller_gets_exactly_its_rights(db: TestDatabase) {
                     .map(|p| p.id)
                     .unwrap_or_else(|e| panic!("{e}"))
             };
+            let pipeline = {
+                use crm_domain::pipelines::{StageFields, StageKind};
+                use crm_domain::ports::PipelineStore;
+                let stage = |kind: StageKind, probability: i64| StageFields {
+                    name: kind.as_str().into(),
+                    probability,
+                    kind,
+                    guidance: None,
+                    checklist: vec![],
+                };
+                db.database()
+                    .create_pipeline(
+                        format!("Fixture {n}"),
+                        vec![
+                            stage(StageKind::Open, 50),
+                            stage(StageKind::Won, 100),
+                            stage(StageKind::Lost, 0),
+                        ],
+                        chrono::Utc::now(),
+                    )
+                    .unwrap_or_else(|e| panic!("{e}"))
+            };
+            let stage_ids: Vec<&str> = pipeline.stages.iter().map(|s| s.id.as_str()).collect();
             let ids = [
+                ("pipeline", pipeline.id.as_str()),
+                ("stage0", stage_ids[0]),
+                ("stage1", stage_ids[1]),
+                ("stage2", stage_ids[2]),
                 ("product", product.as_str()),
                 ("user", user.as_str()),
                 ("team", team.as_str()),

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod lead_sources;
 pub mod money;
 pub mod page;
+pub mod pipelines;
 pub mod ports;
 pub mod products;
 pub mod scoring;

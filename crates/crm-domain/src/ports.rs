@@ -432,6 +432,60 @@ pub trait ScoringStore: Send + Sync {
     ) -> Result<Option<u64>, DomainError>;
 }
 
+/// Sales pipelines and their stages. Every change moves the pipeline's version; checklist items
+/// without an id get one.
+pub trait PipelineStore: Send + Sync {
+    /// Every pipeline with its stages, the default first, then by name.
+    fn pipelines(&self) -> Result<Vec<crate::pipelines::Pipeline>, DomainError>;
+    /// One pipeline.
+    fn pipeline(&self, id: &str) -> Result<crate::pipelines::Pipeline, DomainError>;
+    /// Adds a pipeline with its stages in order; `Conflict` (`pipeline_exists`) when the name
+    /// is taken.
+    fn create_pipeline(
+        &self,
+        name: String,
+        stages: Vec<crate::pipelines::StageFields>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::pipelines::Pipeline, DomainError>;
+    /// Renames a pipeline and/or makes it the default (the former default stops being one).
+    fn update_pipeline(
+        &self,
+        id: &str,
+        name: Option<String>,
+        make_default: bool,
+        expected_version: Option<i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::pipelines::Pipeline, DomainError>;
+    /// Adds a stage at `position` (default: last; later stages move down).
+    fn add_stage(
+        &self,
+        pipeline_id: &str,
+        stage: crate::pipelines::StageFields,
+        position: Option<i64>,
+        expected_version: Option<i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::pipelines::Pipeline, DomainError>;
+    /// Replaces a stage's fields. `Validation` when a checklist item names an id the stage does
+    /// not have; `Conflict` (`stage_kinds`) when the pipeline would lose its last open, won or
+    /// lost stage.
+    fn update_stage(
+        &self,
+        pipeline_id: &str,
+        stage_id: &str,
+        stage: crate::pipelines::StageFields,
+        expected_version: Option<i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::pipelines::Pipeline, DomainError>;
+    /// Puts the stages in the order of `stage_ids`, which must name each stage once.
+    fn reorder_stages(
+        &self,
+        pipeline_id: &str,
+        stage_ids: &[String],
+        expected_version: Option<i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::pipelines::Pipeline, DomainError>;
+}
+
 /// Which products to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProductFilter {

@@ -10,7 +10,8 @@ use utoipa_actix_web::{scope, AppExt};
 
 use crate::{
     activities, api_keys, auth, contacts, custom_fields, customers, docs, extract, fallback,
-    idempotency, lead_sources, observe, products, scoring, system, teams, users, ApiState,
+    idempotency, lead_sources, observe, pipelines, products, scoring, system, teams, users,
+    ApiState,
 };
 
 /// Registers every API route. This list is the one source of both the served routes and the
@@ -84,7 +85,14 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
                 .service(products::routes::list_products)
                 .service(products::routes::create_product)
                 .service(products::routes::get_product)
-                .service(products::routes::update_product),
+                .service(products::routes::update_product)
+                .service(pipelines::routes::list_pipelines)
+                .service(pipelines::routes::create_pipeline)
+                .service(pipelines::routes::get_pipeline)
+                .service(pipelines::routes::update_pipeline)
+                .service(pipelines::routes::create_stage)
+                .service(pipelines::routes::update_stage)
+                .service(pipelines::routes::reorder_stages),
         );
 }
 

@@ -27,7 +27,7 @@ pub(crate) const REPLAYED: HeaderName = HeaderName::from_static("idempotent-repl
 pub(crate) const KEY_MAX: usize = 255;
 
 /// The operations that create a record and so accept `Idempotency-Key`.
-pub(crate) const CREATING_OPERATIONS: [&str; 11] = [
+pub(crate) const CREATING_OPERATIONS: [&str; 13] = [
     "create_user",
     "create_team",
     "create_api_key",
@@ -39,6 +39,8 @@ pub(crate) const CREATING_OPERATIONS: [&str; 11] = [
     "create_calendar_feed",
     "create_behavior",
     "create_product",
+    "create_pipeline",
+    "create_stage",
 ];
 
 /// Response headers stored and replayed.

@@ -24,6 +24,7 @@ mod metrics;
 mod observe;
 pub mod openapi;
 mod pagination;
+mod pipelines;
 mod problem;
 mod products;
 mod responses;

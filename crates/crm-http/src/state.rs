@@ -5,8 +5,8 @@ use std::sync::Arc;
 use crm_domain::clock::{Clock, SystemClock};
 use crm_domain::ports::{
     ActivityStore, ApiKeyStore, CalendarFeedStore, ContactStore, CustomFieldStore, CustomerStore,
-    IdempotencyStore, LeadSourceStore, ProductStore, ScoringStore, SessionStore, TeamStore,
-    UserStore,
+    IdempotencyStore, LeadSourceStore, PipelineStore, ProductStore, ScoringStore, SessionStore,
+    TeamStore, UserStore,
 };
 use crm_domain::SystemStore;
 
@@ -46,6 +46,8 @@ pub struct Stores {
     pub scoring: Arc<dyn ScoringStore>,
     /// The product catalogue.
     pub products: Arc<dyn ProductStore>,
+    /// Sales pipelines and their stages.
+    pub pipelines: Arc<dyn PipelineStore>,
     /// Stored answers to creating requests.
     pub idempotency: Arc<dyn IdempotencyStore>,
 }

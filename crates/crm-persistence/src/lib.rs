@@ -16,6 +16,7 @@ mod idempotency;
 mod lead_sources;
 mod migrations;
 mod outbox;
+mod pipelines;
 mod products;
 #[cfg(feature = "test-support")]
 pub mod query_plan;

@@ -340,3 +340,32 @@ diesel::table! {
         version -> BigInt,
     }
 }
+
+diesel::table! {
+    /// Sales pipelines.
+    pipelines (id) {
+        id -> Text,
+        name -> Text,
+        is_default -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The ordered stages of each pipeline.
+    pipeline_stages (id) {
+        id -> Text,
+        pipeline_id -> Text,
+        name -> Text,
+        position -> BigInt,
+        probability -> BigInt,
+        kind -> Text,
+        guidance -> Nullable<Text>,
+        checklist -> Text,
+    }
+}
+
+diesel::joinable!(pipeline_stages -> pipelines (pipeline_id));
+diesel::allow_tables_to_appear_in_same_query!(pipelines, pipeline_stages);

@@ -21,6 +21,7 @@ pub fn stores(database: Arc<Database>) -> Stores {
         calendar_feeds: database.clone(),
         scoring: database.clone(),
         products: database.clone(),
+        pipelines: database.clone(),
         idempotency: database,
     }
 }

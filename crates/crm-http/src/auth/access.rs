@@ -94,6 +94,9 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
         }
         "list_products" | "get_product" => Rule::new(AnyUser, Some(Scope::OpportunitiesRead)),
         "create_product" | "update_product" => Rule::new(Roles(ADMIN), None),
+        "list_pipelines" | "get_pipeline" => Rule::new(AnyUser, Some(Scope::OpportunitiesRead)),
+        "create_pipeline" | "update_pipeline" | "create_stage" | "update_stage"
+        | "reorder_stages" => Rule::new(Roles(ADMIN), None),
         "list_custom_fields" | "get_custom_field" | "get_custom_field_schema" => {
             Rule::new(AnyUser, Some(Scope::CustomersRead))
         }

@@ -1,0 +1,4 @@
+//! Sales pipelines and their stages.
+
+pub(crate) mod dto;
+pub(crate) mod routes;

@@ -1,0 +1,2 @@
+DROP TABLE pipeline_stages;
+DROP TABLE pipelines;
