@@ -12,6 +12,7 @@ pub mod identity;
 pub mod keys;
 pub mod lead_sources;
 pub mod money;
+pub mod opportunities;
 pub mod page;
 pub mod pipelines;
 pub mod ports;
