@@ -269,6 +269,128 @@ pub struct Opportunity {
     pub version: i64,
 }
 
+/// A new opportunity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpportunityDraft {
+    /// The customer (visible to the caller).
+    pub customer_id: String,
+    /// Name.
+    pub name: String,
+    /// The pipeline (default: the default pipeline).
+    pub pipeline_id: Option<String>,
+    /// The stage (default: the pipeline's first open stage).
+    pub stage_id: Option<String>,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Quoted lines.
+    pub lines: Vec<LineDraft>,
+    /// The manual amount, only without lines.
+    pub amount: Option<i64>,
+    /// When it is expected to close.
+    pub expected_close_on: Option<NaiveDate>,
+}
+
+/// Changes to an opportunity; `None` leaves a member as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpportunityChanges {
+    /// New name.
+    pub name: Option<String>,
+    /// New currency (lines keep their prices, so they must be given again, or be none).
+    pub currency: Option<String>,
+    /// New lines (replacing all).
+    pub lines: Option<Vec<LineDraft>>,
+    /// New manual amount (only without lines).
+    pub amount: Option<i64>,
+    /// New expected close date (`Some(None)` clears it).
+    pub expected_close_on: Option<Option<NaiveDate>>,
+    /// New lost reason (`Some(None)` clears it).
+    pub lost_reason: Option<Option<String>>,
+    /// The ticked checklist items of the current stage (replacing the ticks).
+    pub checklist: Option<Vec<String>>,
+}
+
+/// A requested stage change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageMove {
+    /// The stage to move to, in the opportunity's pipeline.
+    pub to_stage_id: String,
+    /// Why, in the rep's words.
+    pub note: Option<String>,
+    /// Move on although required checklist items are not ticked (managers and admins).
+    pub override_checklist: bool,
+    /// Why it was lost, when moving to a lost stage.
+    pub lost_reason: Option<String>,
+}
+
+/// One recorded stage change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageChange {
+    /// UUIDv7.
+    pub id: String,
+    /// The stage left; `None` for the creation.
+    pub from_stage_id: Option<String>,
+    /// The stage entered.
+    pub to_stage_id: String,
+    /// Who moved it.
+    pub changed_by: String,
+    /// When.
+    pub changed_at: DateTime<Utc>,
+    /// The amount at that moment.
+    pub amount: i64,
+    /// The entered stage's probability at that moment.
+    pub probability: i64,
+    /// Seconds spent in the stage left (0 for the creation).
+    pub seconds_in_previous: i64,
+    /// The note given.
+    pub note: Option<String>,
+    /// Whether unticked required items were overridden.
+    pub overridden: bool,
+}
+
+/// The required checklist items a move from the stage at `from` to the stage at `to` passes
+/// without their ticks: those of the current stage and of every open stage skipped, when moving
+/// forward (to a later position, or to a won stage). Moving back, or to a lost stage, passes
+/// none. `stages` are the pipeline's, in order; `ticked` are the current stage's ticks.
+pub fn unticked_on_the_way<'a>(
+    stages: &'a [crate::pipelines::Stage],
+    from: usize,
+    to: usize,
+    ticked: &[String],
+) -> Vec<(
+    &'a crate::pipelines::Stage,
+    &'a crate::pipelines::ChecklistItem,
+)> {
+    use crate::pipelines::StageKind;
+    let Some(target) = stages.get(to) else {
+        return Vec::new();
+    };
+    let forward = match target.fields.kind {
+        StageKind::Lost => false,
+        StageKind::Won => true,
+        StageKind::Open => to > from,
+    };
+    if !forward {
+        return Vec::new();
+    }
+    let end = if target.fields.kind == StageKind::Won {
+        stages.len()
+    } else {
+        to
+    };
+    stages
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| *i >= from && *i < end && s.fields.kind == StageKind::Open)
+        .flat_map(|(i, s)| {
+            s.fields
+                .checklist
+                .iter()
+                .filter(move |item| item.required && !(i == from && ticked.contains(&item.id)))
+                .map(move |item| (s, item))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,6 +492,62 @@ mod tests {
             .err()
             .unwrap_or_default();
         assert_eq!(errors.first().map(|e| e.pointer.as_str()), Some("/lines"));
+    }
+
+    fn pipeline() -> Vec<crate::pipelines::Stage> {
+        use crate::pipelines::{ChecklistItem, Stage, StageFields, StageKind};
+        let stage = |i: i64, kind: StageKind, items: &[(&str, bool)]| Stage {
+            id: format!("s{i}"),
+            position: i,
+            fields: StageFields {
+                name: format!("S{i}"),
+                probability: 0,
+                kind,
+                guidance: None,
+                checklist: items
+                    .iter()
+                    .map(|(id, required)| ChecklistItem {
+                        id: (*id).into(),
+                        label: id.to_uppercase(),
+                        required: *required,
+                    })
+                    .collect(),
+            },
+        };
+        vec![
+            stage(0, StageKind::Open, &[("budget", true), ("intro", false)]),
+            stage(1, StageKind::Open, &[("needs", true)]),
+            stage(2, StageKind::Open, &[]),
+            stage(3, StageKind::Won, &[]),
+            stage(4, StageKind::Lost, &[]),
+        ]
+    }
+
+    #[test]
+    fn forward_moves_pass_required_items() {
+        let stages = pipeline();
+        let ids = |found: Vec<(&crate::pipelines::Stage, &crate::pipelines::ChecklistItem)>| {
+            found
+                .into_iter()
+                .map(|(_, i)| i.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(unticked_on_the_way(&stages, 0, 1, &[])), ["budget"]);
+        assert!(unticked_on_the_way(&stages, 0, 1, &["budget".into()]).is_empty());
+        // Skipping a stage passes its items too; ticks count for the current stage only.
+        assert_eq!(
+            ids(unticked_on_the_way(&stages, 0, 2, &["budget".into()])),
+            ["needs"]
+        );
+        assert_eq!(
+            ids(unticked_on_the_way(&stages, 0, 3, &[])),
+            ["budget", "needs"]
+        );
+        // Back, or lost: nothing to tick.
+        assert!(unticked_on_the_way(&stages, 2, 0, &[]).is_empty());
+        assert!(unticked_on_the_way(&stages, 0, 4, &[]).is_empty());
+        // Won from the last open stage: nothing left.
+        assert!(unticked_on_the_way(&stages, 2, 3, &[]).is_empty());
     }
 
     #[test]

@@ -486,6 +486,88 @@ pub trait PipelineStore: Send + Sync {
     ) -> Result<crate::pipelines::Pipeline, DomainError>;
 }
 
+/// Which opportunities to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpportunityFilter {
+    /// Only this pipeline's.
+    pub pipeline_id: Option<String>,
+    /// Only those in this stage.
+    pub stage_id: Option<String>,
+    /// Only this owner's.
+    pub owner_id: Option<String>,
+    /// Only this customer's.
+    pub customer_id: Option<String>,
+    /// Only open, won or lost ones.
+    pub status: Option<crate::opportunities::OpportunityStatus>,
+    /// Amount at least (minor units).
+    pub amount_min: Option<i64>,
+    /// Amount at most (minor units).
+    pub amount_max: Option<i64>,
+    /// Expected to close on or after.
+    pub close_from: Option<chrono::NaiveDate>,
+    /// Expected to close on or before.
+    pub close_to: Option<chrono::NaiveDate>,
+}
+
+/// Opportunities, reached through their customers: a customer the caller may not see hides its
+/// opportunities too.
+pub trait OpportunityStore: Send + Sync {
+    /// Opens an opportunity owned by `actor` on a visible customer, recording its first stage.
+    /// `Validation` for a stage of another pipeline, bad lines or a manual amount beside lines.
+    fn create_opportunity(
+        &self,
+        actor: &Actor,
+        draft: crate::opportunities::OpportunityDraft,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::opportunities::Opportunity, DomainError>;
+    /// One opportunity of a visible customer, with the ticked items of its current stage.
+    fn opportunity(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<(crate::opportunities::Opportunity, Vec<String>), DomainError>;
+    /// Opportunities matching `filter`, most recently changed first.
+    fn list_opportunities(
+        &self,
+        actor: &Actor,
+        filter: &OpportunityFilter,
+        page: &PageRequest,
+    ) -> Result<Page<crate::opportunities::Opportunity>, DomainError>;
+    /// Applies `changes`.
+    fn update_opportunity(
+        &self,
+        actor: &Actor,
+        id: &str,
+        changes: crate::opportunities::OpportunityChanges,
+        expected_version: Option<i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(crate::opportunities::Opportunity, Vec<String>), DomainError>;
+    /// Moves an opportunity to another stage of its pipeline and records the change. Forward
+    /// past unticked required items is `Validation` listing them unless overridden; won and
+    /// lost close it, an open stage reopens it.
+    fn change_stage(
+        &self,
+        actor: &Actor,
+        id: &str,
+        change: crate::opportunities::StageMove,
+        expected_version: Option<i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<
+        (
+            crate::opportunities::Opportunity,
+            crate::opportunities::StageChange,
+        ),
+        DomainError,
+    >;
+    /// Its stage changes, oldest first.
+    fn stage_history(
+        &self,
+        actor: &Actor,
+        id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<crate::opportunities::StageChange>, DomainError>;
+}
+
 /// Which products to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProductFilter {

@@ -15,6 +15,7 @@ mod errors;
 mod idempotency;
 mod lead_sources;
 mod migrations;
+mod opportunities;
 mod outbox;
 mod pipelines;
 mod products;

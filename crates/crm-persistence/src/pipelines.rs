@@ -94,7 +94,7 @@ fn load_all(conn: &mut DbConnection) -> Result<Vec<Pipeline>, TxError> {
     assemble(rows, stages)
 }
 
-fn load(conn: &mut DbConnection, id: &str) -> Result<Pipeline, TxError> {
+pub(crate) fn load(conn: &mut DbConnection, id: &str) -> Result<Pipeline, TxError> {
     let row = pipelines::table
         .find(id)
         .select(PipelineRow::as_select())
@@ -109,6 +109,17 @@ fn load(conn: &mut DbConnection, id: &str) -> Result<Pipeline, TxError> {
     assemble(vec![row], stages)?
         .pop()
         .ok_or_else(|| PIPELINE.into())
+}
+
+/// The default pipeline.
+pub(crate) fn load_default(conn: &mut DbConnection) -> Result<Pipeline, TxError> {
+    let id: String = pipelines::table
+        .filter(pipelines::is_default.eq(true))
+        .select(pipelines::id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| DomainError::internal("no default pipeline"))?;
+    load(conn, &id)
 }
 
 /// The checklist with ids for new items; `Validation` for an id the stage does not have.

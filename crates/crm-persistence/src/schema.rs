@@ -369,3 +369,48 @@ diesel::table! {
 
 diesel::joinable!(pipeline_stages -> pipelines (pipeline_id));
 diesel::allow_tables_to_appear_in_same_query!(pipelines, pipeline_stages);
+
+diesel::table! {
+    /// Deals with customers.
+    opportunities (id) {
+        id -> Text,
+        customer_id -> Text,
+        owner_id -> Text,
+        name -> Text,
+        pipeline_id -> Text,
+        stage_id -> Text,
+        status -> Text,
+        currency -> Text,
+        lines -> Text,
+        amount -> BigInt,
+        expected_close_on -> Nullable<Date>,
+        closed_at -> Nullable<Timestamp>,
+        lost_reason -> Nullable<Text>,
+        checklist -> Text,
+        stage_entered_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The stages each opportunity entered.
+    opportunity_stage_changes (id) {
+        id -> Text,
+        opportunity_id -> Text,
+        from_stage_id -> Nullable<Text>,
+        to_stage_id -> Text,
+        changed_by -> Text,
+        changed_at -> Timestamp,
+        amount -> BigInt,
+        probability -> BigInt,
+        seconds_in_previous -> BigInt,
+        note -> Nullable<Text>,
+        overridden -> Bool,
+    }
+}
+
+diesel::joinable!(opportunities -> customers (customer_id));
+diesel::allow_tables_to_appear_in_same_query!(opportunities, customers);

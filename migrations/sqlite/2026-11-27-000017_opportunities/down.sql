@@ -1,0 +1,2 @@
+DROP TABLE opportunity_stage_changes;
+DROP TABLE opportunities;
