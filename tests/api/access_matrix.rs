@@ -140,6 +140,60 @@ fn record_rows() -> Vec<RecordRow> {
             read,
         ),
         (
+            "create_opportunity",
+            "POST",
+            "/api/v1/opportunities",
+            Some(json!({"customer_id": "{customer}", "name": "Matrix {n}"})),
+            statuses(write, 201),
+        ),
+        (
+            "get_opportunity",
+            "GET",
+            "/api/v1/opportunities/{opportunity}",
+            None,
+            // Keys read opportunities with `opportunities:read`, not with `customers:read`.
+            read.map(|(target, mut row)| {
+                row[4] = 403;
+                (target, row)
+            }),
+        ),
+        (
+            "list_opportunity_history",
+            "GET",
+            "/api/v1/opportunities/{opportunity}/history",
+            None,
+            read.map(|(target, mut row)| {
+                row[4] = 403;
+                (target, row)
+            }),
+        ),
+        (
+            "update_opportunity",
+            "PATCH",
+            "/api/v1/opportunities/{opportunity}",
+            Some(json!({"name": "Changed"})),
+            [
+                // The seeded opportunity is nobody's here: only managers and admins may change it.
+                (Own, [200, 200, 403, 403, 403, 401]),
+                (Teammate, [200, 200, 404, 403, 403, 401]),
+                (Other, [200, 404, 404, 403, 403, 401]),
+                (Pool, [200, 200, 403, 403, 403, 401]),
+            ],
+        ),
+        (
+            "create_stage_change",
+            "POST",
+            "/api/v1/opportunities/{opportunity}/stage-changes",
+            // To the default pipeline's lost stage, which no checklist gates.
+            Some(json!({"to_stage_id": "01930000-0000-7000-8000-000000000108"})),
+            [
+                (Own, [201, 201, 403, 403, 403, 401]),
+                (Teammate, [201, 201, 404, 403, 403, 401]),
+                (Other, [201, 404, 404, 403, 403, 401]),
+                (Pool, [201, 201, 403, 403, 403, 401]),
+            ],
+        ),
+        (
             "get_customer_overview",
             "GET",
             "/api/v1/customers/{customer}/overview",
@@ -362,6 +416,13 @@ fn rows() -> Vec<Row> {
             "/api/v1/customers",
             None,
             [200, 200, 200, 403, 200, 401],
+        ),
+        (
+            "list_opportunities",
+            "GET",
+            "/api/v1/opportunities",
+            None,
+            [200, 200, 200, 403, 403, 401],
         ),
         (
             "list_activities",
@@ -685,6 +746,29 @@ fn seed_activity(db: &TestDatabase, customer_id: &str) -> String {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+fn seed_opportunity(db: &TestDatabase, customer_id: &str) -> String {
+    use crm_domain::opportunities::OpportunityDraft;
+    use crm_domain::ports::{Actor, OpportunityStore};
+    let actor = Actor {
+        id: "seed".into(),
+        visibility: crm_domain::identity::Visibility::All,
+    };
+    let draft = OpportunityDraft {
+        customer_id: customer_id.into(),
+        name: "Seed".into(),
+        pipeline_id: None,
+        stage_id: None,
+        currency: "CNY".into(),
+        lines: vec![],
+        amount: Some(100),
+        expected_close_on: None,
+    };
+    db.database()
+        .create_opportunity(&actor, draft, chrono::Utc::now())
+        .map(|o| o.id)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn fill(text: &str, n: usize, ids: &[(&str, &str)]) -> String {
     let mut text = text.replace("{n}", &n.to_string());
     for (name, id) in ids {
@@ -871,10 +955,12 @@ async fn every_caller_gets_exactly_its_rights(db: TestDatabase) {
                 let customer = seed_customer(&db, &format!("Customer {n}"), owner);
                 let contact = seed_contact(&db, &customer);
                 let activity = seed_activity(&db, &customer);
+                let opportunity = seed_opportunity(&db, &customer);
                 let ids = [
                     ("customer", customer.as_str()),
                     ("contact", contact.as_str()),
                     ("activity", activity.as_str()),
+                    ("opportunity", opportunity.as_str()),
                     ("rep", rep.as_str()),
                 ];
                 let uri = fill(path, n, &ids);

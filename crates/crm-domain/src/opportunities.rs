@@ -261,6 +261,8 @@ pub struct Opportunity {
     pub lost_reason: Option<String>,
     /// When it entered the current stage.
     pub stage_entered_at: DateTime<Utc>,
+    /// The ticked checklist items of the current stage.
+    pub checked: Vec<String>,
     /// When created.
     pub created_at: DateTime<Utc>,
     /// When last changed.

@@ -10,8 +10,8 @@ use utoipa_actix_web::{scope, AppExt};
 
 use crate::{
     activities, api_keys, auth, contacts, custom_fields, customers, docs, extract, fallback,
-    idempotency, lead_sources, observe, pipelines, products, scoring, system, teams, users,
-    ApiState,
+    idempotency, lead_sources, observe, opportunities, pipelines, products, scoring, system, teams,
+    users, ApiState,
 };
 
 /// Registers every API route. This list is the one source of both the served routes and the
@@ -92,7 +92,13 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
                 .service(pipelines::routes::update_pipeline)
                 .service(pipelines::routes::create_stage)
                 .service(pipelines::routes::update_stage)
-                .service(pipelines::routes::reorder_stages),
+                .service(pipelines::routes::reorder_stages)
+                .service(opportunities::routes::create_opportunity)
+                .service(opportunities::routes::list_opportunities)
+                .service(opportunities::routes::get_opportunity)
+                .service(opportunities::routes::update_opportunity)
+                .service(opportunities::routes::create_stage_change)
+                .service(opportunities::routes::list_opportunity_history),
         );
 }
 

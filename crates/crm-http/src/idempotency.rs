@@ -27,7 +27,7 @@ pub(crate) const REPLAYED: HeaderName = HeaderName::from_static("idempotent-repl
 pub(crate) const KEY_MAX: usize = 255;
 
 /// The operations that create a record and so accept `Idempotency-Key`.
-pub(crate) const CREATING_OPERATIONS: [&str; 13] = [
+pub(crate) const CREATING_OPERATIONS: [&str; 15] = [
     "create_user",
     "create_team",
     "create_api_key",
@@ -41,6 +41,8 @@ pub(crate) const CREATING_OPERATIONS: [&str; 13] = [
     "create_product",
     "create_pipeline",
     "create_stage",
+    "create_opportunity",
+    "create_stage_change",
 ];
 
 /// Response headers stored and replayed.

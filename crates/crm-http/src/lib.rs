@@ -23,6 +23,7 @@ mod lead_sources;
 mod metrics;
 mod observe;
 pub mod openapi;
+mod opportunities;
 mod pagination;
 mod pipelines;
 mod problem;

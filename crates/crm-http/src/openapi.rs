@@ -37,6 +37,7 @@ use crate::app::api_routes;
         (name = "activities", description = "Calls, visits and messages with customers, and the follow-ups they schedule."),
         (name = "scoring", description = "The behaviours that score customers, and how scores decay."),
         (name = "products", description = "The product catalogue opportunities quote from."),
+        (name = "opportunities", description = "Deals with customers: quoted lines, stages and their history."),
         (name = "pipelines", description = "The company's sales processes: ordered stages with probabilities, guidance and checklists."),
     ),
     components(schemas(crate::Problem, crate::ProblemFieldError))

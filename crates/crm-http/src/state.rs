@@ -5,8 +5,8 @@ use std::sync::Arc;
 use crm_domain::clock::{Clock, SystemClock};
 use crm_domain::ports::{
     ActivityStore, ApiKeyStore, CalendarFeedStore, ContactStore, CustomFieldStore, CustomerStore,
-    IdempotencyStore, LeadSourceStore, PipelineStore, ProductStore, ScoringStore, SessionStore,
-    TeamStore, UserStore,
+    IdempotencyStore, LeadSourceStore, OpportunityStore, PipelineStore, ProductStore, ScoringStore,
+    SessionStore, TeamStore, UserStore,
 };
 use crm_domain::SystemStore;
 
@@ -48,6 +48,8 @@ pub struct Stores {
     pub products: Arc<dyn ProductStore>,
     /// Sales pipelines and their stages.
     pub pipelines: Arc<dyn PipelineStore>,
+    /// Opportunities and their stage history.
+    pub opportunities: Arc<dyn OpportunityStore>,
     /// Stored answers to creating requests.
     pub idempotency: Arc<dyn IdempotencyStore>,
 }

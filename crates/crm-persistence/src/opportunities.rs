@@ -89,6 +89,7 @@ impl OpportunityRow {
                 closed_at: self.closed_at.map(utc),
                 lost_reason: self.lost_reason,
                 stage_entered_at: utc(self.stage_entered_at),
+                checked: ticked.clone(),
                 created_at: utc(self.created_at),
                 updated_at: utc(self.updated_at),
                 version: self.version,

@@ -22,6 +22,7 @@ pub fn stores(database: Arc<Database>) -> Stores {
         scoring: database.clone(),
         products: database.clone(),
         pipelines: database.clone(),
+        opportunities: database.clone(),
         idempotency: database,
     }
 }

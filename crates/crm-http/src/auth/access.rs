@@ -95,6 +95,12 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
         "list_products" | "get_product" => Rule::new(AnyUser, Some(Scope::OpportunitiesRead)),
         "create_product" | "update_product" => Rule::new(Roles(ADMIN), None),
         "list_pipelines" | "get_pipeline" => Rule::new(AnyUser, Some(Scope::OpportunitiesRead)),
+        "list_opportunities" | "get_opportunity" | "list_opportunity_history" => {
+            Rule::new(AnyUser, Some(Scope::OpportunitiesRead))
+        }
+        "create_opportunity" | "update_opportunity" | "create_stage_change" => {
+            Rule::new(AnyUser, Some(Scope::OpportunitiesWrite))
+        }
         "create_pipeline" | "update_pipeline" | "create_stage" | "update_stage"
         | "reorder_stages" => Rule::new(Roles(ADMIN), None),
         "list_custom_fields" | "get_custom_field" | "get_custom_field_schema" => {

@@ -756,9 +756,16 @@ pub(crate) struct OpportunitySummary {
     /// Name.
     pub name: String,
     /// Current stage.
+    #[schema(format = "uuid")]
+    pub stage_id: String,
+    /// Its name.
     pub stage_name: String,
+    /// Its win probability in percent.
+    pub probability: i64,
     /// Amount.
     pub amount: MoneyDto,
+    /// When it is expected to close.
+    pub expected_close_on: Option<chrono::NaiveDate>,
 }
 
 /// A pending follow-up.

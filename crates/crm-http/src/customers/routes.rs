@@ -11,7 +11,7 @@ use crm_domain::DomainError;
 
 use super::dto::{
     AssignBody, CustomerBody, CustomerDto, CustomerHistory, CustomerList, CustomerOverview,
-    CustomerQuery, FollowUpSummary, TimelineEntry,
+    CustomerQuery, FollowUpSummary, MoneyDto, OpportunitySummary, TimelineEntry,
 };
 use crate::auth::actor::actor;
 use crate::auth::Caller;
@@ -405,8 +405,8 @@ pub(crate) async fn assign_customer(
 /// contact, read in one transaction with a fixed number of queries.
 ///
 /// The latest 20 activities and the open follow-ups (soonest first) are read in a second
-/// transaction, the score's breakdown (at this moment) in a third. Opportunities fill their part
-/// as they are recorded; until then it is empty.
+/// transaction, the open opportunities (latest changed first, at most 50) in a third, the score's
+/// breakdown (at this moment) in a fourth.
 #[utoipa::path(
     tag = "customers",
     operation_id = "get_customer_overview",
@@ -435,6 +435,46 @@ pub(crate) async fn get_customer_overview(
     let reader = actor.clone();
     let (recent, open) =
         blocking(move || store.customer_timeline(&reader, &customer_id, 20)).await?;
+    let store = state.stores.opportunities.clone();
+    let reader = actor.clone();
+    let filter = crm_domain::ports::OpportunityFilter {
+        customer_id: Some(customer.id.clone()),
+        status: Some(crm_domain::opportunities::OpportunityStatus::Open),
+        ..Default::default()
+    };
+    let pipelines = state.stores.pipelines.clone();
+    let (open_deals, pipelines) = blocking(move || {
+        let page = crm_domain::page::PageRequest {
+            limit: 50,
+            after: None,
+        };
+        Ok((
+            store.list_opportunities(&reader, &filter, &page)?.items,
+            pipelines.pipelines()?,
+        ))
+    })
+    .await?;
+    let open_opportunities = open_deals
+        .into_iter()
+        .map(|o| {
+            let stage = pipelines
+                .iter()
+                .flat_map(|p| p.stages.iter())
+                .find(|s| s.id == o.stage_id);
+            OpportunitySummary {
+                id: o.id,
+                name: o.name,
+                stage_name: stage.map(|s| s.fields.name.clone()).unwrap_or_default(),
+                probability: stage.map_or(0, |s| s.fields.probability),
+                stage_id: o.stage_id,
+                amount: MoneyDto {
+                    amount_minor: o.amount,
+                    currency: o.currency,
+                },
+                expected_close_on: o.expected_close_on,
+            }
+        })
+        .collect();
     let score = crate::scoring::routes::customer_score(&state, actor, customer.id.clone()).await?;
     let now = state.clock.now();
     let days_since_last_contact = customer
@@ -456,7 +496,7 @@ pub(crate) async fn get_customer_overview(
                     author_id: a.author_id,
                 })
                 .collect(),
-            open_opportunities: Vec::new(),
+            open_opportunities,
             pending_follow_ups: open
                 .into_iter()
                 .filter_map(|a| {

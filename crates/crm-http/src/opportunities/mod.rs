@@ -1,0 +1,4 @@
+//! Opportunities: deals with customers moving through a pipeline.
+
+pub(crate) mod dto;
+pub(crate) mod routes;
