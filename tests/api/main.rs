@@ -10,6 +10,7 @@ mod errors;
 mod idempotency;
 mod identity;
 mod lead_sources;
+mod opportunities;
 mod pipelines;
 mod products;
 mod routes;

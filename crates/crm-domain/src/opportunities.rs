@@ -212,22 +212,22 @@ pub fn price_lines(
     }
 }
 
-/// A decimal given as JSON (`1.5`) in thousandths (`1500`); `None` when it has more than three
-/// decimals or is out of range.
+/// A quantity given as JSON (`1.5`) in thousandths (`1500`); `None` when it has more than
+/// three decimals or is out of 0 to [`crate::money::QUANTITY_MAX`].
 pub fn thousandths(value: f64) -> Option<i64> {
-    scaled(value, QUANTITY_SCALE)
+    scaled(value, QUANTITY_SCALE, crate::money::QUANTITY_MAX)
 }
 
-/// A percentage given as JSON (`12.5`) in basis points (`1250`); `None` with more than two
-/// decimals.
+/// A discount given as JSON (`12.5` percent) in basis points (`1250`); `None` with more than
+/// two decimals or out of 0 to 100.
 pub fn basis_points(percent: f64) -> Option<i64> {
-    scaled(percent, 100)
+    scaled(percent, 100, DISCOUNT_SCALE)
 }
 
-fn scaled(value: f64, scale: i64) -> Option<i64> {
+fn scaled(value: f64, scale: i64, max: i64) -> Option<i64> {
     let x = value * scale as f64;
     let rounded = x.round();
-    ((x - rounded).abs() < 1e-6 && rounded.abs() < 9.0e15).then_some(rounded as i64)
+    ((x - rounded).abs() < 1e-6 && (0.0..=max as f64).contains(&rounded)).then_some(rounded as i64)
 }
 
 /// An opportunity as stored.
@@ -561,5 +561,10 @@ mod tests {
         assert_eq!(basis_points(12.5), Some(1_250));
         assert_eq!(basis_points(33.33), Some(3_333));
         assert_eq!(basis_points(0.125), None);
+        assert_eq!(basis_points(100.01), None);
+        assert_eq!(basis_points(-1.0), None);
+        assert_eq!(thousandths(-0.5), None);
+        assert_eq!(thousandths(1.0e9), Some(crate::money::QUANTITY_MAX));
+        assert_eq!(thousandths(1.0e9 + 1.0), None);
     }
 }
