@@ -727,6 +727,7 @@ fn seed_activity(db: &TestDatabase, customer_id: &str) -> String {
     use crm_domain::ports::{ActivityStore, Actor};
     let fields = ActivityFields {
         contact_id: None,
+        opportunity_id: None,
         kind: ActivityKind::Call,
         occurred_at: chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(20_000),
         subject: "Seed".into(),

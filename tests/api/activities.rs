@@ -66,6 +66,7 @@ async fn follow_ups_come_due_and_are_answered(db: TestDatabase) {
         first,
         json!({
             "id": first_id, "customer_id": customer_id, "contact_id": null,
+            "opportunity_id": null,
             "author_id": first["author_id"], "kind": "call",
             "occurred_at": "2026-05-01T08:30:00Z", "subject": "Discussed the Q1 order",
             "content": "Wants a quote.", "outcome": null,

@@ -171,6 +171,8 @@ impl FollowUp {
 pub struct ActivityFields {
     /// The customer's contact it was with (must be the customer's).
     pub contact_id: Option<String>,
+    /// The customer's opportunity it was about (must be the customer's).
+    pub opportunity_id: Option<String>,
     /// The kind.
     pub kind: ActivityKind,
     /// When it happened.

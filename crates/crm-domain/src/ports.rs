@@ -638,6 +638,8 @@ pub trait CustomFieldStore: Send + Sync {
 /// Which activities a list holds; all of them are of customers the caller may see.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ActivityFilter {
+    /// Only those about this opportunity.
+    pub opportunity_id: Option<String>,
     /// Only this customer's (`NotFound` when the caller may not see it).
     pub customer_id: Option<String>,
     /// Only by this author.

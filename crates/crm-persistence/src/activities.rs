@@ -19,7 +19,7 @@ use crate::convert::{corrupt, new_id, stored, utc};
 use crate::custom_fields::{definitions_of, keep_archived, live_keys, write_values};
 use crate::customers::load_visible;
 use crate::errors::{check_version, TxError};
-use crate::schema::{activities, contacts, customers};
+use crate::schema::{activities, contacts, customers, opportunities};
 use crate::scoring::{catalogue, parse_recordings, recompute_scores};
 use crate::{Database, DbConnection};
 
@@ -49,6 +49,7 @@ struct ActivityRow {
     version: i64,
     follow_up_reminded_at: Option<NaiveDateTime>,
     behaviors: String,
+    opportunity_id: Option<String>,
 }
 
 impl ActivityRow {
@@ -74,6 +75,7 @@ impl ActivityRow {
             author_id: self.author_id,
             fields: ActivityFields {
                 contact_id: self.contact_id,
+                opportunity_id: self.opportunity_id,
                 kind,
                 occurred_at: utc(self.occurred_at),
                 subject: self.subject,
@@ -99,6 +101,7 @@ impl ActivityRow {
 #[diesel(table_name = activities, treat_none_as_null = true)]
 struct ActivityWrite<'a> {
     contact_id: Option<&'a str>,
+    opportunity_id: Option<&'a str>,
     kind: &'static str,
     occurred_at: NaiveDateTime,
     subject: &'a str,
@@ -113,6 +116,7 @@ impl<'a> ActivityWrite<'a> {
     fn of(f: &'a ActivityFields, recorded: &[Recording]) -> Result<Self, DomainError> {
         Ok(Self {
             contact_id: f.contact_id.as_deref(),
+            opportunity_id: f.opportunity_id.as_deref(),
             kind: f.kind.as_str(),
             occurred_at: stored(f.occurred_at),
             subject: &f.subject,
@@ -221,6 +225,32 @@ fn record(
     Ok(recordings(codes, &catalogue, already))
 }
 
+/// `Validation` unless `opportunity_id` is a live opportunity of `customer_id`.
+fn check_opportunity(
+    conn: &mut DbConnection,
+    customer_id: &str,
+    opportunity_id: Option<&str>,
+) -> Result<(), TxError> {
+    let Some(opportunity_id) = opportunity_id else {
+        return Ok(());
+    };
+    let belongs: i64 = opportunities::table
+        .filter(opportunities::id.eq(opportunity_id))
+        .filter(opportunities::customer_id.eq(customer_id))
+        .filter(opportunities::deleted_at.is_null())
+        .count()
+        .get_result(conn)?;
+    if belongs == 0 {
+        return Err(DomainError::Validation(vec![FieldError::new(
+            "/opportunity_id",
+            "not_of_customer",
+            "not an opportunity of this customer",
+        )])
+        .into());
+    }
+    Ok(())
+}
+
 /// Recomputes the customer's latest activity, earliest open follow-up and score (at `now`).
 /// These derived fields do not change the customer's version: a rep editing the customer is not
 /// refused because a colleague logged a call.
@@ -293,6 +323,7 @@ impl ActivityStore for Database {
         self.write(|conn| {
             load_visible(conn, &actor.visibility, customer_id)?;
             check_contact(conn, customer_id, fields.contact_id.as_deref())?;
+            check_opportunity(conn, customer_id, fields.opportunity_id.as_deref())?;
             let recorded = record(conn, &fields.behaviors, &[])?;
             let write = ActivityWrite::of(&fields, &recorded)?;
             if let Some(answered) = &answers {
@@ -387,6 +418,9 @@ impl ActivityStore for Database {
             if let Some(customer_id) = &filter.customer_id {
                 query = query.filter(activities::customer_id.eq(customer_id));
             }
+            if let Some(opportunity_id) = &filter.opportunity_id {
+                query = query.filter(activities::opportunity_id.eq(opportunity_id.clone()));
+            }
             if let Some(author_id) = &filter.author_id {
                 query = query.filter(activities::author_id.eq(author_id));
             }
@@ -435,6 +469,9 @@ impl ActivityStore for Database {
             check_version(expected_version, current.version)?;
             if fields.contact_id != current.fields.contact_id {
                 check_contact(conn, &current.customer_id, fields.contact_id.as_deref())?;
+            }
+            if fields.opportunity_id != current.fields.opportunity_id {
+                check_opportunity(conn, &current.customer_id, fields.opportunity_id.as_deref())?;
             }
             let next_follow_up = match follow_up {
                 FollowUpChange::Keep => current.follow_up.clone(),
@@ -491,6 +528,7 @@ impl ActivityStore for Database {
             let mut fields = fields.clone();
             keep_archived(&definitions, &stored_raw, &mut fields.custom_fields)?;
             let unchanged = fields.contact_id == current.fields.contact_id
+                && fields.opportunity_id == current.fields.opportunity_id
                 && fields.kind == current.fields.kind
                 && fields.occurred_at == current.fields.occurred_at
                 && fields.subject == current.fields.subject

@@ -269,6 +269,7 @@ diesel::table! {
         version -> BigInt,
         follow_up_reminded_at -> Nullable<Timestamp>,
         behaviors -> Text,
+        opportunity_id -> Nullable<Text>,
     }
 }
 

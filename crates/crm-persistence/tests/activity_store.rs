@@ -60,6 +60,7 @@ fn customer(db: &TestDatabase, name: &str, owner: Option<String>) -> String {
 fn fields(occurred_at: &str, subject: &str) -> ActivityFields {
     ActivityFields {
         contact_id: None,
+        opportunity_id: None,
         kind: ActivityKind::Call,
         occurred_at: at(occurred_at),
         subject: subject.into(),
@@ -279,6 +280,84 @@ fn references_are_checked(db: &TestDatabase) {
         )]))
     );
     with_contact.contact_id = Some(mine);
+    // An opportunity must be the customer's too, on create and on change.
+    let deal = |customer_id: &str| {
+        use crm_domain::opportunities::OpportunityDraft;
+        use crm_domain::ports::OpportunityStore;
+        ok(store.create_opportunity(
+            &admin(),
+            OpportunityDraft {
+                customer_id: customer_id.into(),
+                name: "Deal".into(),
+                pipeline_id: None,
+                stage_id: None,
+                currency: "CNY".into(),
+                lines: vec![],
+                amount: None,
+                expected_close_on: None,
+            },
+            now,
+        ))
+        .id
+    };
+    let our_deal = deal(&c);
+    let their_deal = deal(&other);
+    let not_ours = || {
+        DomainError::Validation(vec![FieldError::new(
+            "/opportunity_id",
+            "not_of_customer",
+            "not an opportunity of this customer",
+        )])
+    };
+    let mut about_deal = with_contact.clone();
+    about_deal.opportunity_id = Some(their_deal.clone());
+    assert_eq!(
+        store
+            .create_activity(&admin(), &c, about_deal.clone(), None, None, now)
+            .map(|a| a.id),
+        Err(not_ours())
+    );
+    about_deal.opportunity_id = Some(our_deal.clone());
+    let on_deal = ok(store.create_activity(&admin(), &c, about_deal, None, None, now));
+    assert_eq!(
+        on_deal.fields.opportunity_id.as_deref(),
+        Some(our_deal.as_str())
+    );
+    let mut moved = on_deal.fields.clone();
+    moved.opportunity_id = Some(their_deal);
+    assert_eq!(
+        store
+            .update_activity(
+                &admin(),
+                &on_deal.id,
+                moved,
+                FollowUpChange::Keep,
+                None,
+                now
+            )
+            .map(|a| a.id),
+        Err(not_ours())
+    );
+    let by_deal = ok(store.list_activities(
+        &admin(),
+        &ActivityFilter {
+            opportunity_id: Some(our_deal),
+            ..Default::default()
+        },
+        &PageRequest {
+            limit: 10,
+            after: None,
+        },
+    ));
+    assert_eq!(
+        by_deal
+            .items
+            .iter()
+            .map(|a| a.id.as_str())
+            .collect::<Vec<_>>(),
+        [on_deal.id.as_str()]
+    );
+    ok(store.delete_activity(&admin(), &on_deal.id, now));
     let a = ok(store.create_activity(&admin(), &c, with_contact, None, None, now));
     // No open follow-up on `a`, and none of another customer's.
     let other_follow_up = ok(store.create_activity(

@@ -102,6 +102,7 @@ pub(crate) struct FollowUpDto {
     "id": "01936f0e-9c2d-7e3f-8a4b-5c6d7e8f9a0b",
     "customer_id": "01936f0e-8a7c-7d4e-9a51-3c2b1f0e9d8a",
     "contact_id": null,
+    "opportunity_id": null,
     "author_id": "01936f0e-7b6a-7c5d-8e4f-3a2b1c0d9e8f",
     "kind": "call",
     "occurred_at": "2026-11-26T09:30:00Z",
@@ -126,6 +127,9 @@ pub(crate) struct ActivityDto {
     /// The customer's contact it was with.
     #[schema(format = "uuid")]
     pub contact_id: Option<String>,
+    /// The customer's opportunity it was about.
+    #[schema(format = "uuid")]
+    pub opportunity_id: Option<String>,
     /// Who logged it (a user or an API key).
     #[schema(format = "uuid")]
     pub author_id: String,
@@ -172,6 +176,7 @@ impl ActivityDto {
             id: a.id,
             customer_id: a.customer_id,
             contact_id: a.fields.contact_id,
+            opportunity_id: a.fields.opportunity_id,
             author_id: a.author_id,
             kind,
             occurred_at: a.fields.occurred_at,
@@ -244,6 +249,10 @@ pub(crate) struct ActivityBody {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, format = "uuid")]
     pub contact_id: Option<Option<uuid::Uuid>>,
+    /// The customer's opportunity it was about.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, format = "uuid")]
+    pub opportunity_id: Option<Option<uuid::Uuid>>,
     /// The kind (required on create).
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = ActivityKindDto)]
@@ -294,6 +303,7 @@ pub(crate) struct ActivityBody {
 pub(crate) struct ActivityPatch {
     pub customer_id: Option<String>,
     contact_id: Option<Option<String>>,
+    opportunity_id: Option<Option<String>>,
     kind: Option<ActivityKind>,
     occurred_at: Option<DateTime<Utc>>,
     subject: Option<String>,
@@ -405,6 +415,7 @@ impl ActivityBody {
         Ok(ActivityPatch {
             customer_id: self.customer_id.map(|id| id.to_string()),
             contact_id: self.contact_id.map(|c| c.map(|id| id.to_string())),
+            opportunity_id: self.opportunity_id.map(|c| c.map(|id| id.to_string())),
             kind,
             occurred_at,
             subject,
@@ -430,6 +441,7 @@ impl ActivityPatch {
         }
         ActivityFields {
             contact_id: pick(&self.contact_id, current.map(|c| &c.contact_id)),
+            opportunity_id: pick(&self.opportunity_id, current.map(|c| &c.opportunity_id)),
             kind: self
                 .kind
                 .or(current.map(|c| c.kind))
@@ -490,6 +502,9 @@ pub(crate) struct ActivityQuery {
     /// Only this customer's.
     #[param(value_type = Option<String>, format = "uuid")]
     pub customer_id: Option<uuid::Uuid>,
+    /// Only those about this opportunity.
+    #[param(value_type = Option<String>, format = "uuid")]
+    pub opportunity_id: Option<uuid::Uuid>,
     /// Only by this author: a user or API key id, or `me`.
     #[param(
         pattern = "^(me|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"

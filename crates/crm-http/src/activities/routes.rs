@@ -131,6 +131,7 @@ pub(crate) async fn list_activities(
         }
     }
     let filter = ActivityFilter {
+        opportunity_id: query.opportunity_id.map(|id| id.to_string()),
         customer_id: query.customer_id.map(|id| id.to_string()),
         author_id,
         kind: query.kind.map(Into::into),

@@ -1,0 +1,2 @@
+DROP INDEX activities_opportunity;
+ALTER TABLE activities DROP COLUMN opportunity_id;
