@@ -597,7 +597,14 @@ fn rows() -> Vec<Row> {
             "reorder_stages",
             "PUT",
             "/api/v1/pipelines/{pipeline}/stage-order",
-            Some(json!({"stage_ids": ["{stage2}", "{stage0}", "{stage1}"]})),
+            Some(json!({"stage_ids": ["{stage2}", "{stage0}", "{stage1}", "{stage3}"]})),
+            [200, 403, 403, 403, 403, 401],
+        ),
+        (
+            "delete_stage",
+            "DELETE",
+            "/api/v1/pipelines/{pipeline}/stages/{stage3}",
+            None,
             [200, 403, 403, 403, 403, 401],
         ),
         (
@@ -904,6 +911,7 @@ async fn every_caller_gets_exactly_its_rights(db: TestDatabase) {
                             stage(StageKind::Open, 50),
                             stage(StageKind::Won, 100),
                             stage(StageKind::Lost, 0),
+                            stage(StageKind::Open, 60),
                         ],
                         chrono::Utc::now(),
                     )
@@ -915,6 +923,7 @@ async fn every_caller_gets_exactly_its_rights(db: TestDatabase) {
                 ("stage0", stage_ids[0]),
                 ("stage1", stage_ids[1]),
                 ("stage2", stage_ids[2]),
+                ("stage3", stage_ids[3]),
                 ("product", product.as_str()),
                 ("user", user.as_str()),
                 ("team", team.as_str()),

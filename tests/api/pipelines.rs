@@ -200,6 +200,23 @@ async fn admins_shape_pipelines(db: TestDatabase) {
         stage_names(&reordered),
         ["Churned", "Renewed", "Offer sent", "Renewal due"]
     );
+    // Removing a stage: `move_to` must be another stage of the pipeline.
+    let offer_uri = format!("{uri}/stages/{}", ids[1]);
+    let (status, _, problem) = send(
+        &app,
+        request(
+            "DELETE",
+            &format!("{offer_uri}?move_to={}", ids[1]),
+            Some(&admin),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(pointers(&problem), ["/query/move_to"]);
+    let (status, _, removed) = send(&app, request("DELETE", &offer_uri, Some(&admin), None)).await;
+    assert_eq!(status, 200, "{removed}");
+    assert_eq!(stage_names(&removed), ["Churned", "Renewed", "Renewal due"]);
     // One default at a time; the default cannot just stop being one.
     let default_uri = format!(
         "/api/v1/pipelines/{}",

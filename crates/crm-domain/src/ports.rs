@@ -476,6 +476,20 @@ pub trait PipelineStore: Send + Sync {
         expected_version: Option<i64>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<crate::pipelines::Pipeline, DomainError>;
+    /// Removes a stage. Its opportunities move to `move_to` (another stage of the pipeline),
+    /// each move recorded as by `actor_id`; `Conflict` (`stage_not_empty`) when it holds
+    /// opportunities and `move_to` is `None`, (`stage_kinds`) when the pipeline would lose its
+    /// last open, won or lost stage; `Validation` (`/query/move_to`) for a `move_to` outside the
+    /// pipeline or the stage itself.
+    fn delete_stage(
+        &self,
+        pipeline_id: &str,
+        stage_id: &str,
+        move_to: Option<&str>,
+        actor_id: &str,
+        expected_version: Option<i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::pipelines::Pipeline, DomainError>;
     /// Puts the stages in the order of `stage_ids`, which must name each stage once.
     fn reorder_stages(
         &self,

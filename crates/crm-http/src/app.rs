@@ -93,6 +93,7 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
                 .service(pipelines::routes::create_stage)
                 .service(pipelines::routes::update_stage)
                 .service(pipelines::routes::reorder_stages)
+                .service(pipelines::routes::delete_stage)
                 .service(opportunities::routes::create_opportunity)
                 .service(opportunities::routes::list_opportunities)
                 .service(opportunities::routes::get_opportunity)

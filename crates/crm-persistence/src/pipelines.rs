@@ -11,7 +11,7 @@ use diesel::prelude::*;
 
 use crate::convert::{corrupt, new_id, stored, utc};
 use crate::errors::{check_version, on_unique_violation, TxError};
-use crate::schema::{pipeline_stages, pipelines};
+use crate::schema::{opportunities, opportunity_stage_changes, pipeline_stages, pipelines};
 use crate::{Database, DbConnection};
 
 #[derive(Queryable, Selectable)]
@@ -194,6 +194,27 @@ fn renumber(conn: &mut DbConnection, ordered: &[String]) -> Result<(), TxError> 
     Ok(())
 }
 
+/// Sets the status of the opportunities in `stage_id` after its kind: closing stamps
+/// `closed_at`, opening clears it.
+fn restate(
+    conn: &mut DbConnection,
+    stage_id: &str,
+    kind: StageKind,
+    now: DateTime<Utc>,
+) -> Result<(), TxError> {
+    let in_stage = opportunities::table
+        .filter(opportunities::stage_id.eq(stage_id))
+        .filter(opportunities::status.ne(kind.as_str()));
+    let closed_at = (kind != StageKind::Open).then(|| stored(now));
+    diesel::update(in_stage)
+        .set((
+            opportunities::status.eq(kind.as_str()),
+            opportunities::closed_at.eq(closed_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 fn kinds_conflict(error: FieldError) -> TxError {
     DomainError::Conflict {
         code: "stage_kinds",
@@ -347,6 +368,9 @@ impl PipelineStore for Database {
             if let Some(error) = check_kinds(after, "/kind") {
                 return Err(kinds_conflict(error));
             }
+            if stage.kind != existing.fields.kind {
+                restate(conn, stage_id, stage.kind, now)?;
+            }
             diesel::update(pipeline_stages::table.find(stage_id))
                 .set((
                     pipeline_stages::name.eq(&stage.name),
@@ -358,6 +382,123 @@ impl PipelineStore for Database {
                             .map_err(DomainError::internal)?),
                 ))
                 .execute(conn)?;
+            touch(conn, &current, now)?;
+            load(conn, pipeline_id)
+        })
+    }
+
+    fn delete_stage(
+        &self,
+        pipeline_id: &str,
+        stage_id: &str,
+        move_to: Option<&str>,
+        actor_id: &str,
+        expected_version: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Pipeline, DomainError> {
+        self.write(|conn| {
+            let current = load(conn, pipeline_id)?;
+            check_version(expected_version, current.version)?;
+            if !current.stages.iter().any(|s| s.id == stage_id) {
+                return Err(STAGE.into());
+            }
+            let rest = current.stages.iter().filter(|s| s.id != stage_id);
+            if let Some(error) = check_kinds(rest.map(|s| &s.fields), "/kind") {
+                return Err(kinds_conflict(error));
+            }
+            let held: Vec<(String, i64, NaiveDateTime)> = opportunities::table
+                .filter(opportunities::stage_id.eq(stage_id))
+                .filter(opportunities::deleted_at.is_null())
+                .select((
+                    opportunities::id,
+                    opportunities::amount,
+                    opportunities::stage_entered_at,
+                ))
+                .load(conn)?;
+            let target = match move_to {
+                Some(to) => Some(
+                    current
+                        .stages
+                        .iter()
+                        .find(|s| s.id == to && s.id != stage_id)
+                        .ok_or_else(|| {
+                            DomainError::Validation(vec![FieldError::new(
+                                "/query/move_to",
+                                "not_in_pipeline",
+                                "another stage of this pipeline",
+                            )])
+                        })?,
+                ),
+                None => None,
+            };
+            match target {
+                None if !held.is_empty() => {
+                    return Err(DomainError::Conflict {
+                        code: "stage_not_empty",
+                        message: format!(
+                            "{} opportunities are in this stage: name the stage they move to with move_to",
+                            held.len()
+                        ),
+                    }
+                    .into());
+                }
+                Some(target) if !held.is_empty() => {
+                    let at = stored(now);
+                    // Soft-deleted opportunities move too, so the stage row can go.
+                    diesel::update(
+                        opportunities::table.filter(opportunities::stage_id.eq(stage_id)),
+                    )
+                    .set((
+                        opportunities::stage_id.eq(&target.id),
+                        opportunities::checklist.eq("[]"),
+                        opportunities::stage_entered_at.eq(at),
+                        opportunities::updated_at.eq(at),
+                        opportunities::version.eq(opportunities::version + 1),
+                    ))
+                    .execute(conn)?;
+                    restate(conn, &target.id, target.fields.kind, now)?;
+                    for (id, amount, entered) in &held {
+                        diesel::insert_into(opportunity_stage_changes::table)
+                            .values((
+                                opportunity_stage_changes::id.eq(new_id()),
+                                opportunity_stage_changes::opportunity_id.eq(id),
+                                opportunity_stage_changes::from_stage_id.eq(stage_id),
+                                opportunity_stage_changes::to_stage_id.eq(&target.id),
+                                opportunity_stage_changes::changed_by.eq(actor_id),
+                                opportunity_stage_changes::changed_at.eq(at),
+                                opportunity_stage_changes::amount.eq(amount),
+                                opportunity_stage_changes::probability
+                                    .eq(target.fields.probability),
+                                opportunity_stage_changes::seconds_in_previous
+                                    .eq((now - utc(*entered)).num_seconds().max(0)),
+                                opportunity_stage_changes::note.eq("the stage was removed"),
+                                opportunity_stage_changes::overridden.eq(false),
+                            ))
+                            .execute(conn)?;
+                    }
+                }
+                _ => {
+                    // Only removed opportunities are left: they follow to any remaining stage,
+                    // so the stage row can go.
+                    let elsewhere = target
+                        .or_else(|| current.stages.iter().find(|s| s.id != stage_id))
+                        .map(|s| s.id.clone())
+                        .unwrap_or_default();
+                    diesel::update(
+                        opportunities::table.filter(opportunities::stage_id.eq(stage_id)),
+                    )
+                    .set(opportunities::stage_id.eq(elsewhere))
+                    .execute(conn)?;
+                }
+            }
+            diesel::delete(pipeline_stages::table.find(stage_id)).execute(conn)?;
+            let order: Vec<String> = current
+                .stages
+                .iter()
+                .filter(|s| s.id != stage_id)
+                .map(|s| s.id.clone())
+                .collect();
+            renumber(conn, &order)?;
             touch(conn, &current, now)?;
             load(conn, pipeline_id)
         })

@@ -478,8 +478,126 @@ fn opportunities_follow_their_customers(db: &TestDatabase) {
     assert_eq!(seen, [shown.id, hidden.id]);
 }
 
+/// Renaming, reordering and adding stages leave open deals where they are; removing a stage
+/// that holds deals needs a stage to move them to, and records the move; a stage that becomes
+/// won closes its deals.
+fn pipeline_edits_keep_open_deals_safe(db: &TestDatabase) {
+    let store = db.database();
+    let c = customer(db, "Acme", None);
+    let pipeline = ok(store.pipelines()).remove(0);
+    let first = pipeline.stages[0].clone();
+    let second = pipeline.stages[1].id.clone();
+    let deal = ok(store.create_opportunity(&admin(), draft(&c, vec![]), at(T0)));
+    let mut renamed = first.fields.clone();
+    renamed.name = "Qualify".into();
+    ok(store.update_stage(&pipeline.id, &first.id, renamed, None, at(T0)));
+    let mut order: Vec<String> = pipeline.stages.iter().map(|s| s.id.clone()).collect();
+    order.swap(0, 1);
+    ok(store.reorder_stages(&pipeline.id, &order, None, at(T0)));
+    let extra = crm_domain::pipelines::StageFields {
+        name: "Demo".into(),
+        probability: 30,
+        kind: crm_domain::pipelines::StageKind::Open,
+        guidance: None,
+        checklist: vec![],
+    };
+    ok(store.add_stage(&pipeline.id, extra, Some(0), None, at(T0)));
+    let (still, _) = ok(store.opportunity(&admin(), &deal.id));
+    assert_eq!(
+        (still.stage_id.as_str(), still.status, still.version),
+        (first.id.as_str(), OpportunityStatus::Open, 1)
+    );
+    let later = at(T0) + Duration::hours(6);
+    assert_eq!(
+        store.delete_stage(&pipeline.id, &first.id, None, "admin", None, later),
+        Err(DomainError::Conflict {
+            code: "stage_not_empty",
+            message: "1 opportunities are in this stage: name the stage they move to with move_to"
+                .into(),
+        })
+    );
+    assert_eq!(
+        codes(store.delete_stage(
+            &pipeline.id,
+            &first.id,
+            Some(&first.id),
+            "admin",
+            None,
+            later
+        )),
+        [("/query/move_to".to_string(), "not_in_pipeline".to_string())]
+    );
+    let after =
+        ok(store.delete_stage(&pipeline.id, &first.id, Some(&second), "admin", None, later));
+    assert!(after.stages.iter().all(|s| s.id != first.id));
+    assert_eq!(
+        after.stages.iter().map(|s| s.position).collect::<Vec<_>>(),
+        (0..after.stages.len() as i64).collect::<Vec<_>>()
+    );
+    let (moved, _) = ok(store.opportunity(&admin(), &deal.id));
+    assert_eq!(
+        (moved.stage_id.as_str(), moved.stage_entered_at),
+        (second.as_str(), later)
+    );
+    let history = ok(store.stage_history(
+        &admin(),
+        &deal.id,
+        &PageRequest {
+            limit: 10,
+            after: None,
+        },
+    ));
+    let last = history.items.last().cloned();
+    assert_eq!(
+        last.map(|c| (
+            c.from_stage_id,
+            c.to_stage_id,
+            c.seconds_in_previous,
+            c.note
+        )),
+        Some((
+            Some(first.id.clone()),
+            second.clone(),
+            6 * 3_600,
+            Some("the stage was removed".to_string())
+        ))
+    );
+    // The last lost stage stays.
+    let lost = after
+        .stages
+        .iter()
+        .find(|s| s.fields.kind == crm_domain::pipelines::StageKind::Lost)
+        .map(|s| s.id.clone())
+        .unwrap_or_default();
+    assert_eq!(
+        store
+            .delete_stage(&pipeline.id, &lost, None, "admin", None, later)
+            .map(|p| p.version),
+        Err(DomainError::Conflict {
+            code: "stage_kinds",
+            message: "a pipeline needs open, won and lost stages; missing: lost".into(),
+        })
+    );
+    // A stage turned won closes the deals in it.
+    let mut won = ok(store.pipeline(&pipeline.id))
+        .stages
+        .into_iter()
+        .find(|s| s.id == second)
+        .map(|s| s.fields)
+        .unwrap_or_else(|| panic!("the second stage"));
+    won.kind = crm_domain::pipelines::StageKind::Won;
+    won.probability = 100;
+    ok(store.update_stage(&pipeline.id, &second, won, None, later));
+    let (closed, _) = ok(store.opportunity(&admin(), &deal.id));
+    assert_eq!(
+        (closed.status, closed.closed_at),
+        (OpportunityStatus::Won, Some(later))
+    );
+}
+
 backend_tests!(
     amounts_are_exact_and_bad_lines_change_nothing,
+    pipeline_edits_keep_open_deals_safe,
     stages_are_gated_recorded_and_timed,
     opportunities_follow_their_customers
 );

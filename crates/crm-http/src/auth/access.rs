@@ -102,7 +102,7 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
             Rule::new(AnyUser, Some(Scope::OpportunitiesWrite))
         }
         "create_pipeline" | "update_pipeline" | "create_stage" | "update_stage"
-        | "reorder_stages" => Rule::new(Roles(ADMIN), None),
+        | "reorder_stages" | "delete_stage" => Rule::new(Roles(ADMIN), None),
         "list_custom_fields" | "get_custom_field" | "get_custom_field_schema" => {
             Rule::new(AnyUser, Some(Scope::CustomersRead))
         }

@@ -379,6 +379,15 @@ impl UpdateStage {
     }
 }
 
+/// Where a removed stage's opportunities go.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DeleteStageQuery {
+    /// Another stage of the pipeline; required when the stage holds opportunities.
+    pub move_to: Option<uuid::Uuid>,
+}
+
 /// The new order of a pipeline's stages.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

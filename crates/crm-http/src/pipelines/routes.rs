@@ -1,11 +1,13 @@
 //! Pipeline endpoints: anyone signed in reads the pipelines; admins shape them. Every change
 //! answers with the whole pipeline and its new `ETag`.
 
-use actix_web::{get, patch, post, put, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, put, web, HttpRequest, HttpResponse};
 
 use super::dto::{
-    CreatePipeline, PipelineDto, PipelineList, StageBody, StageOrder, UpdatePipeline, UpdateStage,
+    CreatePipeline, DeleteStageQuery, PipelineDto, PipelineList, StageBody, StageOrder,
+    UpdatePipeline, UpdateStage,
 };
+use crate::auth::Caller;
 use crate::blocking::blocking;
 use crate::extract::ApiJson;
 use crate::responses::{created, if_match, ok_with_etag};
@@ -218,6 +220,64 @@ pub(crate) async fn update_stage(
     let store = state.stores.pipelines.clone();
     let pipeline =
         blocking(move || store.update_stage(&id, &stage_id, stage, expected, now)).await?;
+    Ok(ok_with_etag(pipeline.version, &PipelineDto::from(pipeline)))
+}
+
+/// Removes a stage. When it holds opportunities, `move_to` names the stage they move to; each
+/// move is recorded in the opportunity's history.
+#[utoipa::path(
+    tag = "pipelines",
+    operation_id = "delete_stage",
+    summary = "Remove a stage",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The pipeline's id."),
+        ("stage_id" = uuid::Uuid, Path, description = "The stage's id."),
+        DeleteStageQuery,
+        ("If-Match" = Option<String>, Header, description = "The pipeline's `ETag` you read; refused with 412 if it changed since."),
+    ),
+    responses(
+        (status = 200, description = "The pipeline without the stage.", body = PipelineDto,
+            headers(("ETag" = String, description = "The pipeline's new version."))),
+        (status = 400, description = "`move_to` is not another stage of the pipeline, or an unknown parameter.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 404, description = "No such pipeline or stage.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "The stage holds opportunities and no `move_to` was given, or it is the pipeline's last open, won or lost stage.", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 412, description = "The pipeline changed since the `If-Match` version.", body = Problem,
+            content_type = "application/problem+json",
+            headers(("ETag" = String, description = "The pipeline's current version."))),
+    ),
+)]
+#[delete("/pipelines/{id}/stages/{stage_id}")]
+pub(crate) async fn delete_stage(
+    req: HttpRequest,
+    state: web::Data<ApiState>,
+    caller: Caller,
+    path: web::Path<(uuid::Uuid, uuid::Uuid)>,
+    query: web::Query<DeleteStageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, stage_id) = path.into_inner();
+    let (id, stage_id) = (id.to_string(), stage_id.to_string());
+    let move_to = query.move_to.map(|m| m.to_string());
+    let current = read(&state, id.clone()).await?;
+    if let Some(to) = &move_to {
+        if to == &stage_id || !current.stages.iter().any(|s| &s.id == to) {
+            return Err(crate::pagination::invalid_query(
+                "move_to",
+                "not_in_pipeline",
+                "another stage of this pipeline".into(),
+            ));
+        }
+    }
+    let expected = if_match(&req)?;
+    let now = state.clock.now();
+    let actor_id = crate::auth::actor::actor(&state, &caller.0).await?.id;
+    let store = state.stores.pipelines.clone();
+    let pipeline = blocking(move || {
+        store.delete_stage(&id, &stage_id, move_to.as_deref(), &actor_id, expected, now)
+    })
+    .await?;
     Ok(ok_with_etag(pipeline.version, &PipelineDto::from(pipeline)))
 }
 
