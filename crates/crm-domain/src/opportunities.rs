@@ -271,6 +271,80 @@ pub struct Opportunity {
     pub version: i64,
 }
 
+/// The order of an opportunity list; ties go by id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OpportunitySort {
+    /// Most recently changed first (the default).
+    #[default]
+    UpdatedDesc,
+    /// Least recently changed first.
+    UpdatedAsc,
+    /// Largest amount first.
+    AmountDesc,
+    /// Smallest amount first.
+    AmountAsc,
+    /// Soonest expected close first; those without a date last.
+    CloseAsc,
+    /// Latest expected close first; those without a date last.
+    CloseDesc,
+}
+
+impl OpportunitySort {
+    /// From the `sort` parameter: `updated_at`, `amount` or `expected_close_on`, `-` for
+    /// descending.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "-updated_at" => Self::UpdatedDesc,
+            "updated_at" => Self::UpdatedAsc,
+            "-amount" => Self::AmountDesc,
+            "amount" => Self::AmountAsc,
+            "expected_close_on" => Self::CloseAsc,
+            "-expected_close_on" => Self::CloseDesc,
+            _ => return None,
+        })
+    }
+
+    /// The position of `o` in this order, as a cursor key: `<sort>:<value>:<id>` (an empty
+    /// value for a missing close date).
+    pub fn position(self, o: &Opportunity) -> String {
+        let value = match self {
+            Self::UpdatedDesc | Self::UpdatedAsc => o.updated_at.timestamp_micros().to_string(),
+            Self::AmountDesc | Self::AmountAsc => o.amount.to_string(),
+            Self::CloseAsc | Self::CloseDesc => o
+                .expected_close_on
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+        };
+        format!("{}:{value}:{}", self.code(), o.id)
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Self::UpdatedDesc => "ud",
+            Self::UpdatedAsc => "ua",
+            Self::AmountDesc => "ad",
+            Self::AmountAsc => "aa",
+            Self::CloseAsc => "ca",
+            Self::CloseDesc => "cd",
+        }
+    }
+
+    /// `(value, id)` of a cursor key this order issued; `None` for any other text.
+    pub fn decode(self, raw: &str) -> Option<(String, String)> {
+        let mut parts = raw.splitn(3, ':');
+        let (code, value, id) = (parts.next()?, parts.next()?, parts.next()?);
+        let fits = match self {
+            Self::UpdatedDesc | Self::UpdatedAsc | Self::AmountDesc | Self::AmountAsc => {
+                value.parse::<i64>().is_ok()
+            }
+            Self::CloseAsc | Self::CloseDesc => {
+                value.is_empty() || value.parse::<NaiveDate>().is_ok()
+            }
+        };
+        (code == self.code() && fits && !id.is_empty()).then(|| (value.to_string(), id.to_string()))
+    }
+}
+
 /// A new opportunity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpportunityDraft {

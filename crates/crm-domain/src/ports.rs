@@ -540,11 +540,12 @@ pub trait OpportunityStore: Send + Sync {
         actor: &Actor,
         id: &str,
     ) -> Result<(crate::opportunities::Opportunity, Vec<String>), DomainError>;
-    /// Opportunities matching `filter`, most recently changed first.
+    /// Opportunities matching `filter`, in `sort` order.
     fn list_opportunities(
         &self,
         actor: &Actor,
         filter: &OpportunityFilter,
+        sort: crate::opportunities::OpportunitySort,
         page: &PageRequest,
     ) -> Result<Page<crate::opportunities::Opportunity>, DomainError>;
     /// Applies `changes`.

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use crm_domain::identity::Visibility;
 use crm_domain::opportunities::{
     price_lines, unticked_on_the_way, Line, LineDraft, Offer, Opportunity, OpportunityChanges,
-    OpportunityDraft, OpportunityStatus, StageChange, StageMove,
+    OpportunityDraft, OpportunitySort, OpportunityStatus, StageChange, StageMove,
 };
 use crm_domain::page::{Page, PageRequest};
 use crm_domain::pipelines::{Pipeline, StageKind};
@@ -342,11 +342,12 @@ impl OpportunityStore for Database {
         &self,
         actor: &Actor,
         filter: &OpportunityFilter,
+        sort: OpportunitySort,
         page: &PageRequest,
     ) -> Result<Page<Opportunity>, DomainError> {
         let after = match &page.after {
             None => None,
-            Some(raw) => Some(decode_position(raw).ok_or_else(|| {
+            Some(raw) => Some(sort.decode(raw).ok_or_else(|| {
                 DomainError::Validation(vec![FieldError::new(
                     "/query/cursor",
                     "invalid",
@@ -363,7 +364,6 @@ impl OpportunityStore for Database {
                 .filter(opportunities::deleted_at.is_null())
                 .filter(customers::deleted_at.is_null())
                 .select(OpportunityRow::as_select())
-                .order((opportunities::updated_at.desc(), opportunities::id.desc()))
                 .limit(i64::from(page.limit) + 1)
                 .into_boxed();
             if let Visibility::OwnersOrPool(owners) = &actor.visibility {
@@ -400,14 +400,77 @@ impl OpportunityStore for Database {
             if let Some(v) = filter.close_to {
                 query = query.filter(opportunities::expected_close_on.le(v));
             }
-            if let Some((at, id)) = &after {
-                query = query.filter(opportunities::updated_at.le(*at)).filter(
-                    opportunities::updated_at
-                        .lt(*at)
-                        .or(opportunities::updated_at
-                            .eq(*at)
-                            .and(opportunities::id.lt(id.clone()))),
-                );
+            use opportunities::{amount, expected_close_on as close, id, updated_at};
+            query = match sort {
+                OpportunitySort::UpdatedDesc => query.order((updated_at.desc(), id.desc())),
+                OpportunitySort::UpdatedAsc => query.order((updated_at.asc(), id.asc())),
+                OpportunitySort::AmountDesc => query.order((amount.desc(), id.desc())),
+                OpportunitySort::AmountAsc => query.order((amount.asc(), id.asc())),
+                OpportunitySort::CloseAsc => {
+                    query.order((close.is_null().asc(), close.asc(), id.asc()))
+                }
+                OpportunitySort::CloseDesc => {
+                    query.order((close.is_null().asc(), close.desc(), id.desc()))
+                }
+            };
+            if let Some((value, after_id)) = after {
+                let bad = || DomainError::internal("a decoded cursor did not parse");
+                query = match sort {
+                    OpportunitySort::UpdatedDesc | OpportunitySort::UpdatedAsc => {
+                        let micros: i64 = value.parse().map_err(|_| bad())?;
+                        let at =
+                            stored(DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(bad)?);
+                        if sort == OpportunitySort::UpdatedDesc {
+                            query.filter(updated_at.le(at)).filter(
+                                updated_at.lt(at).or(updated_at.eq(at).and(id.lt(after_id))),
+                            )
+                        } else {
+                            query.filter(updated_at.ge(at)).filter(
+                                updated_at.gt(at).or(updated_at.eq(at).and(id.gt(after_id))),
+                            )
+                        }
+                    }
+                    OpportunitySort::AmountDesc | OpportunitySort::AmountAsc => {
+                        let v: i64 = value.parse().map_err(|_| bad())?;
+                        if sort == OpportunitySort::AmountDesc {
+                            query
+                                .filter(amount.le(v))
+                                .filter(amount.lt(v).or(amount.eq(v).and(id.lt(after_id))))
+                        } else {
+                            query
+                                .filter(amount.ge(v))
+                                .filter(amount.gt(v).or(amount.eq(v).and(id.gt(after_id))))
+                        }
+                    }
+                    OpportunitySort::CloseAsc | OpportunitySort::CloseDesc => {
+                        let ascending = sort == OpportunitySort::CloseAsc;
+                        if value.is_empty() {
+                            // In the trailing segment without a date.
+                            if ascending {
+                                query.filter(close.is_null().and(id.gt(after_id)))
+                            } else {
+                                query.filter(close.is_null().and(id.lt(after_id)))
+                            }
+                        } else {
+                            let d: NaiveDate = value.parse().map_err(|_| bad())?;
+                            if ascending {
+                                query.filter(
+                                    close
+                                        .gt(d)
+                                        .or(close.eq(d).and(id.gt(after_id)))
+                                        .or(close.is_null()),
+                                )
+                            } else {
+                                query.filter(
+                                    close
+                                        .lt(d)
+                                        .or(close.eq(d).and(id.lt(after_id)))
+                                        .or(close.is_null()),
+                                )
+                            }
+                        }
+                    }
+                };
             }
             let rows: Vec<OpportunityRow> = query.load(conn)?;
             let items = rows
@@ -415,7 +478,7 @@ impl OpportunityStore for Database {
                 .map(|r| r.into_domain().map(|(o, _)| o))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Page::from_rows(items, page.limit, |o: &Opportunity| {
-                format!("{}:{}", o.updated_at.timestamp_micros(), o.id)
+                sort.position(o)
             }))
         })
     }
@@ -636,11 +699,4 @@ impl OpportunityStore for Database {
             }))
         })
     }
-}
-
-/// `(updated_at in µs, id)` of a list position.
-fn decode_position(raw: &str) -> Option<(NaiveDateTime, String)> {
-    let (micros, id) = raw.split_once(':')?;
-    let at = DateTime::<Utc>::from_timestamp_micros(micros.parse().ok()?)?;
-    (!id.is_empty()).then(|| (stored(at), id.to_string()))
 }

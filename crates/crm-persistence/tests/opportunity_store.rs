@@ -182,6 +182,7 @@ fn amounts_are_exact_and_bad_lines_change_nothing(db: &TestDatabase) {
     let page = ok(store.list_opportunities(
         &admin(),
         &OpportunityFilter::default(),
+        Default::default(),
         &PageRequest {
             limit: 10,
             after: None,
@@ -437,6 +438,7 @@ fn opportunities_follow_their_customers(db: &TestDatabase) {
         ok(store.list_opportunities(
             actor,
             &filter,
+            Default::default(),
             &PageRequest {
                 limit: 50,
                 after: None,
@@ -467,6 +469,7 @@ fn opportunities_follow_their_customers(db: &TestDatabase) {
         let page = ok(store.list_opportunities(
             &admin(),
             &OpportunityFilter::default(),
+            Default::default(),
             &PageRequest { limit: 1, after },
         ));
         seen.extend(page.items.into_iter().map(|o| o.id));
@@ -595,8 +598,82 @@ fn pipeline_edits_keep_open_deals_safe(db: &TestDatabase) {
     );
 }
 
+/// Every order, walked a page at a time, gives every opportunity once in the right order;
+/// those without a close date come last either way.
+fn lists_sort_by_amount_close_date_and_change(db: &TestDatabase) {
+    use crm_domain::opportunities::OpportunitySort;
+    let store = db.database();
+    let c = customer(db, "Acme", None);
+    let date = |d: &str| d.parse::<NaiveDate>().ok();
+    let mut made = Vec::new();
+    for (i, (name, amount, close)) in [
+        ("a", 300, date("2026-07-01")),
+        ("b", 100, None),
+        ("c", 300, date("2026-06-01")),
+        ("d", 200, date("2026-07-01")),
+        ("e", 500, None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut d = draft(&c, vec![]);
+        d.name = name.into();
+        d.amount = Some(amount);
+        d.expected_close_on = close;
+        let o = ok(store.create_opportunity(&admin(), d, at(T0) + Duration::minutes(i as i64)));
+        made.push(o);
+    }
+    let walk = |sort: OpportunitySort| -> Vec<String> {
+        let mut names = Vec::new();
+        let mut after = None;
+        loop {
+            let page = ok(store.list_opportunities(
+                &admin(),
+                &OpportunityFilter::default(),
+                sort,
+                &PageRequest { limit: 2, after },
+            ));
+            names.extend(page.items.into_iter().map(|o| o.name));
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break names,
+            }
+        }
+    };
+    assert_eq!(
+        walk(OpportunitySort::UpdatedDesc),
+        ["e", "d", "c", "b", "a"]
+    );
+    assert_eq!(walk(OpportunitySort::UpdatedAsc), ["a", "b", "c", "d", "e"]);
+    // Ties by id: "a" was made before "c".
+    assert_eq!(walk(OpportunitySort::AmountAsc), ["b", "d", "a", "c", "e"]);
+    assert_eq!(walk(OpportunitySort::AmountDesc), ["e", "c", "a", "d", "b"]);
+    assert_eq!(walk(OpportunitySort::CloseAsc), ["c", "a", "d", "b", "e"]);
+    assert_eq!(walk(OpportunitySort::CloseDesc), ["d", "a", "c", "e", "b"]);
+    assert_eq!(
+        store
+            .list_opportunities(
+                &admin(),
+                &OpportunityFilter::default(),
+                OpportunitySort::AmountAsc,
+                &PageRequest {
+                    limit: 2,
+                    after: Some(OpportunitySort::CloseAsc.position(&made[0])),
+                },
+            )
+            .map(|p| p.items.len()),
+        Err(DomainError::Validation(vec![crm_domain::FieldError::new(
+            "/query/cursor",
+            "invalid",
+            "not a cursor of this list",
+        )])),
+        "a cursor continues only its own order"
+    );
+}
+
 backend_tests!(
     amounts_are_exact_and_bad_lines_change_nothing,
+    lists_sort_by_amount_close_date_and_change,
     pipeline_edits_keep_open_deals_safe,
     stages_are_gated_recorded_and_timed,
     opportunities_follow_their_customers

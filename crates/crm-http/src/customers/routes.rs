@@ -449,7 +449,9 @@ pub(crate) async fn get_customer_overview(
             after: None,
         };
         Ok((
-            store.list_opportunities(&reader, &filter, &page)?.items,
+            store
+                .list_opportunities(&reader, &filter, Default::default(), &page)?
+                .items,
             pipelines.pipelines()?,
         ))
     })

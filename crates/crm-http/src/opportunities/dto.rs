@@ -402,9 +402,16 @@ pub(crate) struct OpportunityQuery {
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page (of the same `sort`).
     #[param(max_length = 512, pattern = "^([0-9a-f]{2})+$")]
     pub cursor: Option<String>,
+    /// The order: `updated_at`, `amount` or `expected_close_on` (those without a date last),
+    /// `-` in front for descending; default `-updated_at`.
+    #[param(
+        pattern = "^-?(updated_at|amount|expected_close_on)$",
+        example = "-amount"
+    )]
+    pub sort: Option<String>,
     /// Only this pipeline's.
     pub pipeline_id: Option<uuid::Uuid>,
     /// Only those in this stage.

@@ -4,7 +4,7 @@
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use crm_domain::identity::{Principal, Role};
-use crm_domain::opportunities::Opportunity;
+use crm_domain::opportunities::{Opportunity, OpportunitySort};
 use crm_domain::ports::{Actor, OpportunityFilter};
 use crm_domain::DomainError;
 
@@ -53,7 +53,8 @@ pub(crate) async fn create_opportunity(
     ))
 }
 
-/// Opportunities of the customers you may see, most recently changed first.
+/// Opportunities of the customers you may see, most recently changed first unless `sort` says
+/// otherwise; filtered by pipeline, stage, owner, customer, status, amount and expected close.
 #[utoipa::path(
     tag = "opportunities",
     operation_id = "list_opportunities",
@@ -79,11 +80,21 @@ pub(crate) async fn list_opportunities(
         cursor: query.cursor,
     }
     .page()?;
-    let fits = |raw: &str| {
-        raw.split_once(':')
-            .is_some_and(|(micros, id)| micros.parse::<i64>().is_ok() && !id.is_empty())
+    let sort = match query.sort.as_deref() {
+        None => OpportunitySort::default(),
+        Some(raw) => OpportunitySort::parse(raw).ok_or_else(|| {
+            invalid_query(
+                "sort",
+                "invalid",
+                "updated_at, amount or expected_close_on, with - for descending".into(),
+            )
+        })?,
     };
-    if page.after.as_deref().is_some_and(|after| !fits(after)) {
+    if page
+        .after
+        .as_deref()
+        .is_some_and(|after| sort.decode(after).is_none())
+    {
         return Err(invalid_query(
             "cursor",
             "invalid",
@@ -112,7 +123,7 @@ pub(crate) async fn list_opportunities(
         close_to: query.close_to,
     };
     let store = state.stores.opportunities.clone();
-    let page = blocking(move || store.list_opportunities(&actor, &filter, &page)).await?;
+    let page = blocking(move || store.list_opportunities(&actor, &filter, sort, &page)).await?;
     Ok(HttpResponse::Ok().json(OpportunityList {
         items: page.items.into_iter().map(OpportunityDto::from).collect(),
         next_cursor: cursor(page.next_after),
