@@ -770,6 +770,7 @@ fn seed_opportunity(db: &TestDatabase, customer_id: &str) -> String {
         lines: vec![],
         amount: Some(100),
         expected_close_on: None,
+        custom_fields: Default::default(),
     };
     db.database()
         .create_opportunity(&actor, draft, chrono::Utc::now())

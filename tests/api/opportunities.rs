@@ -145,7 +145,8 @@ async fn deals_move_through_the_pipeline(db: TestDatabase) {
                     "unit_price": 99, "discount_percent": 0.0, "amount": 149}
             ],
             "amount": 350879, "expected_close_on": "2026-06-30", "closed_at": null,
-            "lost_reason": null, "checked_items": [], "stage_entered_at": NOW,
+            "lost_reason": null, "checked_items": [], "custom_fields": {},
+            "stage_entered_at": NOW,
             "created_at": NOW, "updated_at": NOW
         })
     );
@@ -311,4 +312,161 @@ async fn deals_move_through_the_pipeline(db: TestDatabase) {
     assert_eq!(ids, [id.as_str()]);
 }
 
-backend_tests!(async actix: deals_move_through_the_pipeline);
+/// Opportunity and activity custom fields: checked with the body's other members, filtered
+/// on, and counted when a definition would tighten.
+async fn deals_and_activities_take_custom_fields(db: TestDatabase) {
+    seed_user(&db, "admin@example.com", Role::Admin);
+    let clock = Arc::new(ManualClock::new(at(NOW)));
+    let app = test::init_service(crm_http::app(api_state(&db).with_clock(clock))).await;
+    let (admin, _) = login(&app, "admin@example.com").await;
+    let define = |body: Value| request("POST", "/api/v1/custom-fields", Some(&admin), Some(body));
+    let (status, _, channel) = send(
+        &app,
+        define(
+            json!({"entity": "opportunity", "key": "channel", "label": "Channel",
+            "type": "text", "rules": {"max_length": 20}}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{channel}");
+    let (_, _, mood) = send(
+        &app,
+        define(json!({"entity": "activity", "key": "mood", "label": "Mood", "type": "text"})),
+    )
+    .await;
+    let (_, _, customer) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/customers",
+            Some(&admin),
+            Some(json!({"kind": "company", "name": "Acme"})),
+        ),
+    )
+    .await;
+    let customer_id = id_of(&customer);
+    let create = |name: &str, custom: Value| {
+        request(
+            "POST",
+            "/api/v1/opportunities",
+            Some(&admin),
+            Some(json!({"customer_id": customer_id, "name": name, "custom_fields": custom})),
+        )
+    };
+    let (status, _, problem) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/opportunities",
+            Some(&admin),
+            Some(json!({"customer_id": customer_id, "name": " ",
+                "custom_fields": {"channel": "x".repeat(21), "nope": 1}})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        pointers(&problem),
+        ["/name", "/custom_fields/channel", "/custom_fields/nope"]
+    );
+    let (status, _, partner) = send(
+        &app,
+        create("Via partner", json!({"channel": "partner-long-name"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{partner}");
+    assert_eq!(
+        partner["custom_fields"],
+        json!({"channel": "partner-long-name"})
+    );
+    send(&app, create("Direct", json!({"channel": "direct"}))).await;
+    let (_, _, found) = send(
+        &app,
+        request(
+            "GET",
+            "/api/v1/opportunities?cf.channel=direct",
+            Some(&admin),
+            None,
+        ),
+    )
+    .await;
+    let names: Vec<&str> = found["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Direct"]);
+    let (status, _, _) = send(
+        &app,
+        request(
+            "GET",
+            "/api/v1/opportunities?cf.unknown=1",
+            Some(&admin),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let deal_uri = format!("/api/v1/opportunities/{}", id_of(&partner));
+    let (status, _, changed) = send(
+        &app,
+        request(
+            "PATCH",
+            &deal_uri,
+            Some(&admin),
+            Some(json!({"custom_fields": {"channel": "partner"}})),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, &changed["custom_fields"]),
+        (200, &json!({"channel": "partner"}))
+    );
+    // Tightening counts the values stored on opportunities and on activities.
+    let (status, _, problem) = send(
+        &app,
+        request(
+            "PATCH",
+            &format!("/api/v1/custom-fields/{}", id_of(&channel)),
+            Some(&admin),
+            Some(json!({"rules": {"max_length": 6}})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 409, "{problem}");
+    assert_eq!(
+        problem["detail"],
+        "1 existing value(s) would not satisfy the changed definition"
+    );
+    let (status, _, logged) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/activities",
+            Some(&admin),
+            Some(json!({"customer_id": customer_id, "kind": "call",
+                "occurred_at": "2026-04-30T09:00:00Z", "subject": "Call",
+                "opportunity_id": partner["id"], "custom_fields": {"mood": "cheerful"}})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{logged}");
+    assert_eq!(logged["opportunity_id"], partner["id"]);
+    let (status, _, problem) = send(
+        &app,
+        request(
+            "PATCH",
+            &format!("/api/v1/custom-fields/{}", id_of(&mood)),
+            Some(&admin),
+            Some(json!({"rules": {"max_length": 3}})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 409, "{problem}");
+}
+
+backend_tests!(
+    async actix: deals_move_through_the_pipeline,
+    deals_and_activities_take_custom_fields
+);

@@ -263,6 +263,8 @@ pub struct Opportunity {
     pub stage_entered_at: DateTime<Utc>,
     /// The ticked checklist items of the current stage.
     pub checked: Vec<String>,
+    /// Custom field values of live fields, canonical.
+    pub custom_fields: std::collections::BTreeMap<String, serde_json::Value>,
     /// When created.
     pub created_at: DateTime<Utc>,
     /// When last changed.
@@ -364,6 +366,8 @@ pub struct OpportunityDraft {
     pub amount: Option<i64>,
     /// When it is expected to close.
     pub expected_close_on: Option<NaiveDate>,
+    /// Custom field values, canonical.
+    pub custom_fields: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Changes to an opportunity; `None` leaves a member as it is.
@@ -383,6 +387,8 @@ pub struct OpportunityChanges {
     pub lost_reason: Option<Option<String>>,
     /// The ticked checklist items of the current stage (replacing the ticks).
     pub checklist: Option<Vec<String>>,
+    /// The custom field values after the change (merged and checked by the caller).
+    pub custom_fields: Option<std::collections::BTreeMap<String, serde_json::Value>>,
 }
 
 /// A requested stage change.

@@ -521,6 +521,8 @@ pub struct OpportunityFilter {
     pub close_from: Option<chrono::NaiveDate>,
     /// Expected to close on or before.
     pub close_to: Option<chrono::NaiveDate>,
+    /// Custom field conditions, all of which must hold.
+    pub custom: Vec<crate::custom_fields::CustomFilter>,
 }
 
 /// Opportunities, reached through their customers: a customer the caller may not see hides its

@@ -363,7 +363,7 @@ fn stored_values(
     conn: &mut DbConnection,
     field: &FieldDefinition,
 ) -> Result<Vec<(String, Value)>, TxError> {
-    use crate::schema::{contacts, customers};
+    use crate::schema::{activities, contacts, customers, opportunities};
     let with_value = custom_field_values::table
         .filter(custom_field_values::field_id.eq(&field.id))
         .select(custom_field_values::record_id)
@@ -377,7 +377,14 @@ fn stored_values(
             .filter(contacts::id.eq_any(with_value))
             .select((contacts::id, contacts::custom_fields))
             .load(conn)?,
-        FieldEntity::Activity | FieldEntity::Opportunity => Vec::new(),
+        FieldEntity::Activity => activities::table
+            .filter(activities::id.eq_any(with_value))
+            .select((activities::id, activities::custom_fields))
+            .load(conn)?,
+        FieldEntity::Opportunity => opportunities::table
+            .filter(opportunities::id.eq_any(with_value))
+            .select((opportunities::id, opportunities::custom_fields))
+            .load(conn)?,
     };
     let mut values = Vec::new();
     for (id, raw) in rows {

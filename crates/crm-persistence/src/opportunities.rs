@@ -3,6 +3,7 @@
 //! domain's exact arithmetic against the product catalogue in the write's transaction.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use crm_domain::custom_fields::FieldEntity;
 use crm_domain::identity::Visibility;
 use crm_domain::opportunities::{
     price_lines, unticked_on_the_way, Line, LineDraft, Offer, Opportunity, OpportunityChanges,
@@ -15,6 +16,7 @@ use crm_domain::{DomainError, FieldError};
 use diesel::prelude::*;
 
 use crate::convert::{corrupt, new_id, stored, utc};
+use crate::custom_fields::{definitions_of, keep_archived, live_keys, write_values};
 use crate::customers::load_visible;
 use crate::errors::{check_version, TxError};
 use crate::pipelines::{load as load_pipeline, load_default};
@@ -46,6 +48,7 @@ struct OpportunityRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     version: i64,
+    custom_fields: String,
 }
 
 fn status_of(kind: StageKind) -> OpportunityStatus {
@@ -90,6 +93,8 @@ impl OpportunityRow {
                 lost_reason: self.lost_reason,
                 stage_entered_at: utc(self.stage_entered_at),
                 checked: ticked.clone(),
+                custom_fields: serde_json::from_str(&self.custom_fields)
+                    .map_err(|_| corrupt("opportunities.custom_fields", &self.custom_fields))?,
                 created_at: utc(self.created_at),
                 updated_at: utc(self.updated_at),
                 version: self.version,
@@ -149,8 +154,25 @@ fn load(
     if !visibility.allows(owner.as_deref()) {
         return Err(OPPORTUNITY.into());
     }
-    Ok(row.into_domain()?)
+    let live = live_keys(conn, FieldEntity::Opportunity)?;
+    shown(row, &live)
 }
+
+/// The row as the domain's, with the values of live custom fields only.
+fn shown(
+    row: OpportunityRow,
+    live: &std::collections::HashSet<String>,
+) -> Result<(Opportunity, Vec<String>), TxError> {
+    let (mut o, ticked) = row.into_domain()?;
+    o.custom_fields.retain(|k, _| live.contains(k));
+    Ok((o, ticked))
+}
+
+crate::custom_fields::custom_condition!(
+    custom_condition,
+    opportunities,
+    diesel::dsl::InnerJoinQuerySource<opportunities::table, customers::table>
+);
 
 /// The catalogue entries `drafts` name.
 fn offers(conn: &mut DbConnection, drafts: &[LineDraft]) -> Result<Vec<Offer>, TxError> {
@@ -304,12 +326,15 @@ impl OpportunityStore for Database {
                     opportunities::expected_close_on.eq(draft.expected_close_on),
                     opportunities::closed_at.eq((status != OpportunityStatus::Open).then_some(at)),
                     opportunities::checklist.eq("[]"),
+                    opportunities::custom_fields.eq(json(&draft.custom_fields)?),
                     opportunities::stage_entered_at.eq(at),
                     opportunities::created_at.eq(at),
                     opportunities::updated_at.eq(at),
                     opportunities::version.eq(1_i64),
                 ))
                 .execute(conn)?;
+            let definitions = definitions_of(conn, FieldEntity::Opportunity)?;
+            write_values(conn, &definitions, &id, &draft.custom_fields)?;
             record_change(
                 conn,
                 &id,
@@ -400,6 +425,9 @@ impl OpportunityStore for Database {
             if let Some(v) = filter.close_to {
                 query = query.filter(opportunities::expected_close_on.le(v));
             }
+            for condition in crate::custom_fields::conditions(&filter.custom) {
+                query = query.filter(custom_condition(&condition));
+            }
             use opportunities::{amount, expected_close_on as close, id, updated_at};
             query = match sort {
                 OpportunitySort::UpdatedDesc => query.order((updated_at.desc(), id.desc())),
@@ -473,9 +501,10 @@ impl OpportunityStore for Database {
                 };
             }
             let rows: Vec<OpportunityRow> = query.load(conn)?;
+            let live = live_keys(conn, FieldEntity::Opportunity)?;
             let items = rows
                 .into_iter()
-                .map(|r| r.into_domain().map(|(o, _)| o))
+                .map(|r| shown(r, &live).map(|(o, _)| o))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Page::from_rows(items, page.limit, |o: &Opportunity| {
                 sort.position(o)
@@ -568,7 +597,24 @@ impl OpportunityStore for Database {
                 .lost_reason
                 .clone()
                 .unwrap_or_else(|| current.lost_reason.clone());
-            let unchanged = name == current.name
+            let stored_raw: String = opportunities::table
+                .find(id)
+                .select(opportunities::custom_fields)
+                .first(conn)?;
+            let definitions = definitions_of(conn, FieldEntity::Opportunity)?;
+            let stored_values: std::collections::BTreeMap<String, serde_json::Value> =
+                serde_json::from_str(&stored_raw)
+                    .map_err(|_| corrupt("opportunities.custom_fields", &stored_raw))?;
+            let custom = match &changes.custom_fields {
+                None => stored_values.clone(),
+                Some(given) => {
+                    let mut values = given.clone();
+                    keep_archived(&definitions, &stored_raw, &mut values)?;
+                    values
+                }
+            };
+            let unchanged = custom == stored_values
+                && name == current.name
                 && currency == current.currency
                 && lines == current.lines
                 && amount == current.amount
@@ -587,10 +633,12 @@ impl OpportunityStore for Database {
                     opportunities::expected_close_on.eq(close),
                     opportunities::lost_reason.eq(&reason),
                     opportunities::checklist.eq(json(&ticks)?),
+                    opportunities::custom_fields.eq(json(&custom)?),
                     opportunities::updated_at.eq(stored(now)),
                     opportunities::version.eq(current.version + 1),
                 ))
                 .execute(conn)?;
+            write_values(conn, &definitions, id, &custom)?;
             load(conn, &Visibility::All, id)
         })
     }

@@ -393,6 +393,7 @@ diesel::table! {
         updated_at -> Timestamp,
         deleted_at -> Nullable<Timestamp>,
         version -> BigInt,
+        custom_fields -> Text,
     }
 }
 
@@ -415,3 +416,4 @@ diesel::table! {
 
 diesel::joinable!(opportunities -> customers (customer_id));
 diesel::allow_tables_to_appear_in_same_query!(opportunities, customers);
+diesel::allow_tables_to_appear_in_same_query!(opportunities, custom_field_values);

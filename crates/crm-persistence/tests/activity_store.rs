@@ -295,6 +295,7 @@ fn references_are_checked(db: &TestDatabase) {
                 lines: vec![],
                 amount: None,
                 expected_close_on: None,
+                custom_fields: Default::default(),
             },
             now,
         ))

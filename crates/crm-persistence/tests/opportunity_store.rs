@@ -85,6 +85,7 @@ fn draft(customer_id: &str, lines: Vec<LineDraft>) -> OpportunityDraft {
         lines,
         amount: None,
         expected_close_on: None,
+        custom_fields: Default::default(),
     }
 }
 

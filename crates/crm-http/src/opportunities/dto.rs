@@ -73,7 +73,7 @@ pub(crate) struct LineDto {
     "lines": [{"product_id": "01936f0e-aaaa-7e3f-8a4b-5c6d7e8f9a0b", "description": "CRM Pro",
         "quantity": 3.0, "unit_price": 129900, "discount_percent": 10.0, "amount": 350730}],
     "amount": 350730, "expected_close_on": "2026-12-31", "closed_at": null, "lost_reason": null,
-    "checked_items": [], "stage_entered_at": "2026-11-26T09:30:00Z",
+    "checked_items": [], "custom_fields": {}, "stage_entered_at": "2026-11-26T09:30:00Z",
     "created_at": "2026-11-26T09:30:00Z", "updated_at": "2026-11-26T09:30:00Z"
 }))]
 pub(crate) struct OpportunityDto {
@@ -110,6 +110,10 @@ pub(crate) struct OpportunityDto {
     pub lost_reason: Option<String>,
     /// The ticked checklist items of the current stage (ids from the pipeline).
     pub checked_items: Vec<String>,
+    /// Values of the opportunity custom fields, by key;
+    /// `GET /api/v1/custom-fields/schema/opportunity` gives their JSON Schema.
+    #[schema(value_type = Object)]
+    pub custom_fields: std::collections::BTreeMap<String, serde_json::Value>,
     /// When it entered the current stage.
     pub stage_entered_at: DateTime<Utc>,
     /// When created.
@@ -146,6 +150,7 @@ impl From<Opportunity> for OpportunityDto {
             closed_at: o.closed_at,
             lost_reason: o.lost_reason,
             checked_items: o.checked,
+            custom_fields: o.custom_fields,
             stage_entered_at: o.stage_entered_at,
             created_at: o.created_at,
             updated_at: o.updated_at,
@@ -281,6 +286,10 @@ pub(crate) struct CreateOpportunity {
     /// When it is expected to close.
     #[serde(default)]
     pub expected_close_on: Option<NaiveDate>,
+    /// Custom field values by key (`GET /api/v1/custom-fields/schema/opportunity`).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl CreateOpportunity {
@@ -311,6 +320,8 @@ impl CreateOpportunity {
                 lines,
                 amount: self.amount,
                 expected_close_on: self.expected_close_on,
+                // Checked separately, against the field definitions.
+                custom_fields: Default::default(),
             }),
             _ => Err(DomainError::Validation(errors)),
         }
@@ -352,6 +363,11 @@ pub(crate) struct UpdateOpportunity {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Vec<String>, max_items = 30)]
     pub checked_items: Option<Option<Vec<uuid::Uuid>>>,
+    /// Custom field values by key: keys given replace their values and `null` removes one;
+    /// `"custom_fields": null` removes them all.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl UpdateOpportunity {
@@ -390,6 +406,8 @@ impl UpdateOpportunity {
             expected_close_on: self.expected_close_on,
             lost_reason,
             checklist,
+            // Checked and merged separately, against the field definitions.
+            custom_fields: None,
         })
     }
 }

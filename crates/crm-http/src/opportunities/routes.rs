@@ -3,6 +3,7 @@
 //! change it or move it between stages.
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use crm_domain::custom_fields::FieldEntity;
 use crm_domain::identity::{Principal, Role};
 use crm_domain::opportunities::{Opportunity, OpportunitySort};
 use crm_domain::ports::{Actor, OpportunityFilter};
@@ -15,6 +16,9 @@ use super::dto::{
 use crate::auth::actor::actor;
 use crate::auth::Caller;
 use crate::blocking::blocking;
+use crate::custom_values::{
+    check_custom_fields, check_custom_patch, custom_filters, custom_query, together,
+};
 use crate::extract::ApiJson;
 use crate::pagination::{cursor, invalid_query, PageQuery};
 use crate::responses::{created, if_match, ok_with_etag};
@@ -41,7 +45,12 @@ pub(crate) async fn create_opportunity(
     caller: Caller,
     body: ApiJson<CreateOpportunity>,
 ) -> Result<HttpResponse, ApiError> {
-    let draft = body.0.validate()?;
+    let mut body = body.0;
+    let given = body.custom_fields.take();
+    let draft = body.validate();
+    let custom = check_custom_fields(&state, FieldEntity::Opportunity, given, None).await?;
+    let (mut draft, custom) = together(draft, custom)?;
+    draft.custom_fields = custom;
     let now = state.clock.now();
     let actor = actor(&state, &caller.0).await?;
     let store = state.stores.opportunities.clone();
@@ -55,6 +64,11 @@ pub(crate) async fn create_opportunity(
 
 /// Opportunities of the customers you may see, most recently changed first unless `sort` says
 /// otherwise; filtered by pipeline, stage, owner, customer, status, amount and expected close.
+///
+/// Custom fields filter too, as on the customer list: `cf.<key>=value`, `cf.<key>[gte]=value`,
+/// `cf.<key>[lte]=value`, `cf.<key>[in]=a,b` and `cf.<key>[contains]=option`. A parameter naming
+/// no live opportunity field, an unknown operator or a value the field cannot hold is a 400
+/// naming the parameter.
 #[utoipa::path(
     tag = "opportunities",
     operation_id = "list_opportunities",
@@ -70,11 +84,11 @@ pub(crate) async fn create_opportunity(
 )]
 #[get("/opportunities")]
 pub(crate) async fn list_opportunities(
+    req: HttpRequest,
     state: web::Data<ApiState>,
     caller: Caller,
-    query: web::Query<OpportunityQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner();
+    let (query, custom) = custom_query::<OpportunityQuery>(&req)?;
     let page = PageQuery {
         limit: query.limit,
         cursor: query.cursor,
@@ -121,6 +135,7 @@ pub(crate) async fn list_opportunities(
         amount_max: query.amount_max,
         close_from: query.close_from,
         close_to: query.close_to,
+        custom: custom_filters(&state, FieldEntity::Opportunity, custom).await?,
     };
     let store = state.stores.opportunities.clone();
     let page = blocking(move || store.list_opportunities(&actor, &filter, sort, &page)).await?;
@@ -185,10 +200,21 @@ pub(crate) async fn update_opportunity(
     body: ApiJson<UpdateOpportunity>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.to_string();
-    let changes = body.0.validate()?;
+    let mut body = body.0;
+    let given = body.custom_fields.take();
+    let changes = body.validate();
     let actor = actor(&state, &caller.0).await?;
     let current = read(&state, &actor, id.clone()).await?;
     may_change(&caller.0, &actor, &current)?;
+    let custom = check_custom_patch(
+        &state,
+        FieldEntity::Opportunity,
+        given,
+        &current.custom_fields,
+    )
+    .await?;
+    let (mut changes, custom) = together(changes, custom)?;
+    changes.custom_fields = Some(custom);
     let expected = if_match(&req)?.or(Some(current.version));
     let now = state.clock.now();
     let store = state.stores.opportunities.clone();
