@@ -298,6 +298,20 @@ async fn deals_move_through_the_pipeline(db: TestDatabase) {
             "amount": {"amount_minor": 500000, "currency": "CNY"},
             "expected_close_on": null}])
     );
+    let (status, _, problem) = send(
+        &app,
+        request(
+            "GET",
+            "/api/v1/opportunities?amount_min=-1",
+            Some(&rep),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, pointers(&problem)),
+        (400, vec!["/query/amount_min".to_string()])
+    );
     let (_, _, won_only) = send(
         &app,
         request("GET", "/api/v1/opportunities?status=won", Some(&rep), None),

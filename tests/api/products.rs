@@ -134,6 +134,11 @@ async fn admins_keep_the_product_catalogue(db: TestDatabase) {
         (skus(&first), skus(&second)),
         (vec!["CRM-Pro-1Y"], vec!["SCAN-1"])
     );
+    let (status, _, problem) = send(&app, list("?q=")).await;
+    assert_eq!(
+        (status, pointers(&problem)),
+        (400, vec!["/query/q".to_string()])
+    );
     let (status, _, problem) = send(&app, list("?currency=XYZ")).await;
     assert_eq!(status, 400);
     assert_eq!(pointers(&problem), ["/query/currency"]);

@@ -115,6 +115,14 @@ pub(crate) async fn list_opportunities(
             "not a cursor this API issued for this list".into(),
         ));
     }
+    for (name, value) in [
+        ("amount_min", query.amount_min),
+        ("amount_max", query.amount_max),
+    ] {
+        if value.is_some_and(|v| v < 0) {
+            return Err(invalid_query(name, "out_of_range", "0 or more".into()));
+        }
+    }
     let actor = actor(&state, &caller.0).await?;
     let owner_id = match query.owner_id.as_deref() {
         Some("me") => Some(actor.id.clone()),

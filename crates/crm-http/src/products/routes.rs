@@ -45,17 +45,17 @@ pub(crate) async fn list_products(
             })?,
         ),
     };
+    if query
+        .q
+        .as_ref()
+        .is_some_and(|q| q.is_empty() || q.chars().count() > 200)
+    {
+        return Err(invalid_query("q", "invalid", "1 to 200 characters".into()));
+    }
     let text = query
         .q
         .map(|q| q.trim().to_string())
         .filter(|q| !q.is_empty());
-    if text.as_ref().is_some_and(|q| q.chars().count() > 200) {
-        return Err(invalid_query(
-            "q",
-            "too_long",
-            "at most 200 characters".into(),
-        ));
-    }
     let filter = ProductFilter {
         active: query.active,
         currency,
