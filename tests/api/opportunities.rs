@@ -32,7 +32,7 @@ async fn deals_move_through_the_pipeline(db: TestDatabase) {
     seed_user(&db, "admin@example.com", Role::Admin);
     seed_user(&db, "manager@example.com", Role::Manager);
     seed_user(&db, "rep@example.com", Role::Rep);
-    seed_user(&db, "other@example.com", Role::Rep);
+    let other_id = seed_user(&db, "other@example.com", Role::Rep);
     let clock = Arc::new(ManualClock::new(at(NOW)));
     let app = test::init_service(crm_http::app(api_state(&db).with_clock(clock.clone()))).await;
     let (admin, _) = login(&app, "admin@example.com").await;
@@ -324,6 +324,54 @@ async fn deals_move_through_the_pipeline(db: TestDatabase) {
         .filter_map(|o| o["id"].as_str())
         .collect();
     assert_eq!(ids, [id.as_str()]);
+    // Only a manager or an admin hands a deal to someone else, and only to an active user.
+    let (status, _, _) = send(
+        &app,
+        request(
+            "PATCH",
+            &uri,
+            Some(&rep),
+            Some(json!({"owner_id": other_id})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _, problem) = send(
+        &app,
+        request(
+            "PATCH",
+            &uri,
+            Some(&admin),
+            Some(json!({"owner_id": "0193aaaa-0000-7000-8000-000000000000"})),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, pointers(&problem)),
+        (422, vec!["/owner_id".to_string()])
+    );
+    let (status, _, handed) = send(
+        &app,
+        request(
+            "PATCH",
+            &uri,
+            Some(&admin),
+            Some(json!({"owner_id": other_id})),
+        ),
+    )
+    .await;
+    assert_eq!((status, &handed["owner_id"]), (200, &json!(other_id)));
+    let (_, _, theirs) = send(
+        &app,
+        request(
+            "GET",
+            "/api/v1/opportunities?owner_id=me",
+            Some(&other),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(theirs["items"][0]["id"], json!(id));
 }
 
 /// Opportunity and activity custom fields: checked with the body's other members, filtered

@@ -389,6 +389,8 @@ pub struct OpportunityChanges {
     pub checklist: Option<Vec<String>>,
     /// The custom field values after the change (merged and checked by the caller).
     pub custom_fields: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    /// A new owner: an active user whose records the caller may manage.
+    pub owner_id: Option<String>,
 }
 
 /// A requested stage change.

@@ -325,7 +325,7 @@ fn owner_change(old: &Option<String>, new: &Option<String>) -> Vec<FieldChange> 
 }
 
 /// The new owner must be an active user the actor can see records of.
-fn check_owner(
+pub(crate) fn check_owner(
     conn: &mut DbConnection,
     visibility: &Visibility,
     owner_id: &str,

@@ -17,7 +17,7 @@ use diesel::prelude::*;
 
 use crate::convert::{corrupt, new_id, stored, utc};
 use crate::custom_fields::{definitions_of, keep_archived, live_keys, write_values};
-use crate::customers::load_visible;
+use crate::customers::{check_owner, load_visible};
 use crate::errors::{check_version, TxError};
 use crate::pipelines::{load as load_pipeline, load_default};
 use crate::schema::{customers, opportunities, opportunity_stage_changes, products};
@@ -613,7 +613,15 @@ impl OpportunityStore for Database {
                     values
                 }
             };
+            let owner = changes
+                .owner_id
+                .clone()
+                .unwrap_or_else(|| current.owner_id.clone());
+            if owner != current.owner_id {
+                check_owner(conn, &actor.visibility, &owner)?;
+            }
             let unchanged = custom == stored_values
+                && owner == current.owner_id
                 && name == current.name
                 && currency == current.currency
                 && lines == current.lines
@@ -634,6 +642,7 @@ impl OpportunityStore for Database {
                     opportunities::lost_reason.eq(&reason),
                     opportunities::checklist.eq(json(&ticks)?),
                     opportunities::custom_fields.eq(json(&custom)?),
+                    opportunities::owner_id.eq(&owner),
                     opportunities::updated_at.eq(stored(now)),
                     opportunities::version.eq(current.version + 1),
                 ))

@@ -368,6 +368,11 @@ pub(crate) struct UpdateOpportunity {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
+    /// Managers and admins: hand the opportunity to another active user whose records they
+    /// manage.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = String, format = "uuid")]
+    pub owner_id: Option<Option<uuid::Uuid>>,
 }
 
 impl UpdateOpportunity {
@@ -393,6 +398,7 @@ impl UpdateOpportunity {
             LOST_REASON_MAX,
             &mut errors,
         );
+        let owner_id = non_null(self.owner_id, "/owner_id", &mut errors).map(|id| id.to_string());
         let checklist = non_null(self.checked_items, "/checked_items", &mut errors)
             .map(|ids| ids.into_iter().map(|id| id.to_string()).collect());
         if !errors.is_empty() {
@@ -408,6 +414,7 @@ impl UpdateOpportunity {
             checklist,
             // Checked and merged separately, against the field definitions.
             custom_fields: None,
+            owner_id,
         })
     }
 }

@@ -178,8 +178,8 @@ pub(crate) async fn get_opportunity(
 }
 
 /// Changes an opportunity (JSON merge patch): name, lines, amount, currency, expected close,
-/// lost reason, and the ticked checklist items of its stage. Only its owner, a manager or an
-/// admin may.
+/// lost reason, custom fields and the ticked checklist items of its stage. Only its owner, a
+/// manager or an admin may; only a manager or an admin may hand it to another owner.
 #[utoipa::path(
     tag = "opportunities",
     operation_id = "update_opportunity",
@@ -223,6 +223,13 @@ pub(crate) async fn update_opportunity(
     .await?;
     let (mut changes, custom) = together(changes, custom)?;
     changes.custom_fields = Some(custom);
+    let reassigns = changes
+        .owner_id
+        .as_ref()
+        .is_some_and(|owner| owner != &current.owner_id);
+    if reassigns && !manages(&caller.0) {
+        return Err(DomainError::Forbidden.into());
+    }
     let expected = if_match(&req)?.or(Some(current.version));
     let now = state.clock.now();
     let store = state.stores.opportunities.clone();
