@@ -218,6 +218,16 @@ async fn definitions_schema_and_values(db: TestDatabase) {
     // A change that stored values would break is refused with the count; looser ones apply.
     let field = format!("/api/v1/custom-fields/{}", budget_id);
     let patch = |body: Value| request("PATCH", &field, Some(&admin), Some(body));
+    let (status, _, problem) = send(
+        &app,
+        patch(json!({"label": format!("\t{}", "x".repeat(100))})),
+    )
+    .await;
+    assert_eq!(
+        (status, pointers(&problem)),
+        (422, vec!["/label".to_string()]),
+        "lengths count as sent"
+    );
     let (status, _, problem) = send(&app, patch(json!({"type": "integer"}))).await;
     assert_eq!(
         (status, pointers(&problem)),

@@ -125,6 +125,20 @@ async fn admins_shape_pipelines(db: TestDatabase) {
     )
     .await;
     assert_eq!((status, header(&headers, "etag")), (412, "\"2\""));
+    // Lengths count as sent: spaces around a 200-character label make it too long.
+    let (status, _, problem) = send(
+        &app,
+        request(
+            "POST",
+            &format!("{uri}/stages"),
+            Some(&admin),
+            Some(json!({"name": "Padded", "probability": 5, "kind": "open",
+                "checklist": [{"label": format!(" {} ", "x".repeat(200))}]})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(pointers(&problem), ["/checklist/0/label"]);
     // A stage's checklist keeps its items by id.
     let stage_uri = format!("{uri}/stages/{}", ids[0]);
     let (status, _, changed) = send(

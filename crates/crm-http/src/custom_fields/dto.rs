@@ -419,7 +419,9 @@ fn finish(
         errors.extend(more);
     }
     if errors.is_empty() {
-        Ok(draft)
+        // Checked as sent (its length included), stored trimmed.
+        let label = draft.label.trim().to_string();
+        Ok(FieldDraft { label, ..draft })
     } else {
         Err(DomainError::Validation(errors))
     }
@@ -438,7 +440,7 @@ impl CreateField {
         let draft = FieldDraft {
             entity: self.entity.into(),
             key: self.key,
-            label: self.label.trim().to_string(),
+            label: self.label,
             help_text: self.help_text.filter(|h| !h.trim().is_empty()),
             field_type,
             required: self.required,
@@ -531,9 +533,7 @@ impl UpdateField {
         let draft = FieldDraft {
             entity: current.entity,
             key: current.key.clone(),
-            label: label
-                .map(|l| l.trim().to_string())
-                .unwrap_or_else(|| current.label.clone()),
+            label: label.unwrap_or_else(|| current.label.clone()),
             help_text: match self.help_text {
                 Some(h) => h.filter(|h| !h.trim().is_empty()),
                 None => current.help_text.clone(),

@@ -169,10 +169,19 @@ fn items(body: Vec<ChecklistItemBody>) -> Vec<ChecklistItem> {
     body.into_iter()
         .map(|i| ChecklistItem {
             id: i.id.map(|id| id.to_string()).unwrap_or_default(),
-            label: i.label.trim().to_string(),
+            // Checked as sent (its length included), then trimmed.
+            label: i.label,
             required: i.required,
         })
         .collect()
+}
+
+/// `fields` with checklist labels trimmed, once they were checked as sent.
+fn trimmed(mut fields: StageFields) -> StageFields {
+    for item in &mut fields.checklist {
+        item.label = item.label.trim().to_string();
+    }
+    fields
 }
 
 /// A new stage.
@@ -230,7 +239,7 @@ impl StageBody {
         };
         let before = errors.len();
         errors.extend(check_stage(&fields, prefix));
-        (name.is_some() && errors.len() == before).then_some(fields)
+        (name.is_some() && errors.len() == before).then(|| trimmed(fields))
     }
 }
 
@@ -375,7 +384,7 @@ impl UpdateStage {
         if !errors.is_empty() {
             return Err(DomainError::Validation(errors));
         }
-        Ok(fields)
+        Ok(trimmed(fields))
     }
 }
 
