@@ -15,9 +15,9 @@ pub const QUANTITY_MAX: i64 = 1_000_000_000_000;
 pub const DISCOUNT_SCALE: i64 = 10_000;
 
 /// An ISO 4217 code naming a currency in use that has minor units defined (not gold or a
-/// testing code), upper-cased.
+/// testing code), in any case; returned upper-cased.
 pub fn check_currency(raw: &str, pointer: &str) -> Result<String, FieldError> {
-    let code = raw.trim().to_ascii_uppercase();
+    let code = raw.to_ascii_uppercase();
     match iso_currency::Currency::from_code(&code) {
         Some(c) if c.exponent().is_some() => Ok(code),
         _ => Err(FieldError::new(
@@ -74,9 +74,9 @@ mod tests {
     #[test]
     fn currencies_are_iso_codes_in_use() {
         assert_eq!(check_currency("CNY", "/c"), Ok("CNY".into()));
-        assert_eq!(check_currency(" usd ", "/c"), Ok("USD".into()));
+        assert_eq!(check_currency("usd", "/c"), Ok("USD".into()));
         assert_eq!(check_currency("JPY", "/c"), Ok("JPY".into()));
-        for bad in ["", "XYZ", "RMB", "XAU", "CNYX", "¥"] {
+        for bad in ["", "XYZ", "RMB", "XAU", "CNYX", "¥", " USD"] {
             assert_eq!(
                 check_currency(bad, "/c").map_err(|e| e.code),
                 Err("invalid_currency".to_string()),

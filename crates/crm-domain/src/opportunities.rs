@@ -160,6 +160,11 @@ pub fn price_lines(
                 0
             }
         };
+        // Checked as sent (its length included), then trimmed.
+        let too_long = draft
+            .description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > LINE_DESCRIPTION_MAX);
         let description = draft
             .description
             .as_deref()
@@ -167,18 +172,18 @@ pub fn price_lines(
             .filter(|d| !d.is_empty())
             .map(str::to_string)
             .or(offer.map(|o| o.name.clone()));
-        match &description {
-            None if draft.product_id.is_none() => errors.push(FieldError::new(
-                at("description"),
-                "required",
-                "required without a product",
-            )),
-            Some(d) if d.chars().count() > LINE_DESCRIPTION_MAX => errors.push(FieldError::new(
+        if too_long {
+            errors.push(FieldError::new(
                 at("description"),
                 "too_long",
                 format!("at most {LINE_DESCRIPTION_MAX} characters"),
-            )),
-            _ => {}
+            ));
+        } else if description.is_none() && draft.product_id.is_none() {
+            errors.push(FieldError::new(
+                at("description"),
+                "required",
+                "required without a product",
+            ));
         }
         if errors.len() > before {
             continue;
@@ -632,6 +637,21 @@ mod tests {
         assert!(unticked_on_the_way(&stages, 0, 4, &[]).is_empty());
         // Won from the last open stage: nothing left.
         assert!(unticked_on_the_way(&stages, 2, 3, &[]).is_empty());
+    }
+
+    #[test]
+    fn descriptions_count_as_sent() {
+        let padded = LineDraft {
+            description: Some(format!(" {} ", "x".repeat(LINE_DESCRIPTION_MAX))),
+            ..line(None, 1_000, Some(1), 0)
+        };
+        let errors = price_lines(&[padded], &[], "CNY", &[])
+            .err()
+            .unwrap_or_default();
+        assert_eq!(
+            errors.iter().map(|e| e.code.as_str()).collect::<Vec<_>>(),
+            ["too_long"]
+        );
     }
 
     #[test]
