@@ -60,15 +60,61 @@ impl Phone {
             })
             .collect();
         let invalid = || FieldError::new(pointer, "phone", "not a valid phone number");
-        let number = phonenumber::parse(Some(region.0), &ascii).map_err(|_| invalid())?;
-        if !phonenumber::is_valid(&number) {
-            return Err(invalid());
-        }
+        let parsed = phonenumber::parse(Some(region.0), &ascii)
+            .ok()
+            .filter(phonenumber::is_valid)
+            .map(|number| number.format().mode(Mode::E164).to_string());
+        let normalized = parsed
+            .or_else(|| plausible(&ascii, region))
+            .ok_or_else(invalid)?;
         Ok(Phone {
             display: display.to_string(),
-            normalized: number.format().mode(Mode::E164).to_string(),
+            normalized,
         })
     }
+}
+
+/// The E.164 form of a number the library's range tables do not know (yet) but that the
+/// country's numbering plan allows: its national number fits the country's general pattern
+/// and has the length of one of its fixed-line or mobile numbers. Numbering plans grow (new
+/// mobile ranges open every year), so a real customer's number is not refused because the
+/// bundled tables are older than it. The digits are taken as written: no carrier prefix is
+/// stripped (China's 179xx dialling prefixes look like the start of new 179 mobile numbers).
+fn plausible(ascii: &str, region: PhoneRegion) -> Option<String> {
+    use phonenumber::metadata::DATABASE;
+    let trimmed = ascii.trim_start();
+    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+    let international = if trimmed.starts_with('+') {
+        Some(digits.as_str())
+    } else {
+        digits.strip_prefix("00")
+    };
+    let (code, national) = match international {
+        Some(rest) => (1..=3).find_map(|n| {
+            let code: u16 = rest.get(..n)?.parse().ok()?;
+            DATABASE
+                .by_code(&code)
+                .map(|_| (code, rest[n..].to_string()))
+        })?,
+        None => {
+            let meta = DATABASE.by_id(region.0.as_ref())?;
+            let national = meta
+                .national_prefix()
+                .and_then(|prefix| digits.strip_prefix(prefix))
+                .unwrap_or(&digits);
+            (meta.country_code(), national.to_string())
+        }
+    };
+    let length = u16::try_from(national.len()).ok()?;
+    let fits = DATABASE.by_code(&code)?.into_iter().any(|meta| {
+        let descriptors = meta.descriptors();
+        let lengths = [descriptors.fixed_line(), descriptors.mobile()]
+            .into_iter()
+            .flatten()
+            .any(|d| d.possible_length().contains(&length));
+        lengths && descriptors.general().is_match(&national)
+    });
+    fits.then(|| format!("+{code}{national}"))
 }
 
 #[cfg(test)]
@@ -102,6 +148,21 @@ mod tests {
             Phone::parse("030 901820", de, "/phone").map(|p| p.normalized),
             Ok("+4930901820".to_string())
         );
+    }
+
+    #[test]
+    fn numbers_of_newer_ranges_are_taken() {
+        for raw in [
+            "+86 17487574911",
+            "008616971147104",
+            "+86-194-2366-7127",
+            "+86 14220297299",
+        ] {
+            assert!(e164(raw).is_ok(), "{raw}");
+        }
+        for raw in ["179 0798 0169", "+86-179-0798-0169", "17907980169"] {
+            assert_eq!(e164(raw), Ok("+8617907980169".to_string()), "{raw}");
+        }
     }
 
     #[test]
