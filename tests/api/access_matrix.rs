@@ -652,6 +652,28 @@ fn rows() -> Vec<Row> {
             [204, 403, 403, 403, 403, 401],
         ),
         (
+            "create_import",
+            "POST",
+            "/api/v1/imports?owner_id=pool",
+            // A string body is sent as CSV.
+            Some(json!("name,phone\nLead {n},\n")),
+            [202, 202, 202, 403, 403, 401],
+        ),
+        (
+            "get_import",
+            "GET",
+            "/api/v1/imports/{import}",
+            None,
+            [200, 200, 200, 403, 403, 401],
+        ),
+        (
+            "list_import_results",
+            "GET",
+            "/api/v1/imports/{import}/results",
+            None,
+            [200, 200, 200, 403, 403, 401],
+        ),
+        (
             "restore_custom_field",
             "POST",
             "/api/v1/custom-fields/{archived_field}/restore",
@@ -855,6 +877,27 @@ async fn every_caller_gets_exactly_its_rights(db: TestDatabase) {
                 })
                 .map(|f| f.id)
                 .unwrap_or_else(|e| panic!("{e}"));
+            // A finished import by the rep, whom the manager manages.
+            let import = {
+                use crm_domain::ports::ImportStore;
+                let store = db.database();
+                let settings = crm_domain::imports::ImportSettings {
+                    format: crm_domain::imports::ImportFormat::Csv,
+                    encoding: "UTF-8".into(),
+                    mode: crm_domain::imports::ImportMode::Partial,
+                    match_on: vec![],
+                    on_match: crm_domain::imports::OnMatch::Skip,
+                    dry_run: true,
+                    owner_id: None,
+                    mapping: Default::default(),
+                };
+                let job = store
+                    .create_import(&rep, &settings, chrono::Utc::now())
+                    .and_then(|job| store.queue_import(&job.id, 0, "UTF-8"))
+                    .and_then(|job| store.finish_import(&job.id, 0, None, chrono::Utc::now()))
+                    .unwrap_or_else(|e| panic!("{e}"));
+                job.id
+            };
             let archived_field = {
                 let store = db.database();
                 let archived = store
@@ -932,13 +975,19 @@ async fn every_caller_gets_exactly_its_rights(db: TestDatabase) {
                 ("manager", manager.as_str()),
                 ("field", field.as_str()),
                 ("archived_field", archived_field.as_str()),
+                ("import", import.as_str()),
             ];
             let uri = fill(path, n, &ids);
-            let body = body
+            let body: Option<Value> = body
                 .as_ref()
                 .map(|b| serde_json::from_str(&fill(&b.to_string(), n, &ids)).unwrap_or_default());
-            let (status, _, answer) =
-                send(&app, request(method, &uri, credential.as_deref(), body)).await;
+            let call = match body {
+                Some(Value::String(csv)) => request(method, &uri, credential.as_deref(), None)
+                    .insert_header(("Content-Type", "text/csv"))
+                    .set_payload(csv),
+                other => request(method, &uri, credential.as_deref(), other),
+            };
+            let (status, _, answer) = send(&app, call).await;
             assert_eq!(
                 status, expected[column],
                 "{operation} as {}: {answer}",

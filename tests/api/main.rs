@@ -9,6 +9,7 @@ mod customers;
 mod errors;
 mod idempotency;
 mod identity;
+mod imports;
 mod lead_sources;
 mod opportunities;
 mod pipelines;

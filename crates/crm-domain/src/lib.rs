@@ -9,6 +9,7 @@ pub mod custom_fields;
 pub mod customers;
 pub mod error;
 pub mod identity;
+pub mod imports;
 pub mod keys;
 pub mod lead_sources;
 pub mod money;

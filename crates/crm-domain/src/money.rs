@@ -124,3 +124,51 @@ mod tests {
         assert!(check_amount(AMOUNT_MAX + 1, "/p").is_some());
     }
 }
+
+/// An amount written in major units (`1500`, `1500.5`, `-3.25`; at most as many decimal places
+/// as `currency` has) in minor units of that currency; `None` when it is not such a number.
+pub fn minor_units(text: &str, currency: &str) -> Option<i64> {
+    let places = u32::from(iso_currency::Currency::from_code(currency)?.exponent()?);
+    let text = text.trim();
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) {
+        return None;
+    }
+    if fraction.len() > places as usize {
+        return None;
+    }
+    let scale = 10_i64.checked_pow(places)?;
+    let whole: i64 = whole.parse().ok()?;
+    let fraction: i64 = if fraction.is_empty() {
+        0
+    } else {
+        format!("{fraction:0<width$}", width = places as usize)
+            .parse()
+            .ok()?
+    };
+    let amount = whole.checked_mul(scale)?.checked_add(fraction)?;
+    Some(if negative { -amount } else { amount })
+}
+
+#[cfg(test)]
+mod minor_unit_tests {
+    use super::minor_units;
+
+    #[test]
+    fn major_units_become_minor_units() {
+        assert_eq!(minor_units("1500", "CNY"), Some(150_000));
+        assert_eq!(minor_units("1500.5", "CNY"), Some(150_050));
+        assert_eq!(minor_units("-3.25", "USD"), Some(-325));
+        assert_eq!(minor_units("1500", "JPY"), Some(1500));
+        assert_eq!(minor_units("1.5", "JPY"), None);
+        assert_eq!(minor_units("1.234", "CNY"), None);
+        assert_eq!(minor_units("abc", "CNY"), None);
+        assert_eq!(minor_units("", "CNY"), None);
+        assert_eq!(minor_units("1", "XXX"), None);
+    }
+}

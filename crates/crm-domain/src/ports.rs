@@ -809,3 +809,80 @@ pub trait OutboxStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<OutboxEvent>, DomainError>;
 }
+
+/// One row handed to [`ImportStore::apply_import_rows`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRow {
+    /// 1-based data row.
+    pub row: i64,
+    /// The valid lead, or every problem of the row.
+    pub lead: Result<crate::imports::Lead, Vec<crate::imports::RowError>>,
+    /// In a dry run, the earlier row of the same file this one matches (nothing was written,
+    /// so the database cannot say).
+    pub file_match: Option<i64>,
+}
+
+/// Lead import jobs: their uploads, progress and per-row results.
+pub trait ImportStore: Send + Sync {
+    /// Records a job whose upload is about to be stored (invisible to lists until queued).
+    fn create_import(
+        &self,
+        created_by: &str,
+        settings: &crate::imports::ImportSettings,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::imports::ImportJob, DomainError>;
+    /// Stores part `seq` (0, 1, …) of the job's upload.
+    fn append_upload(&self, id: &str, seq: i64, data: &[u8]) -> Result<(), DomainError>;
+    /// Part `seq` of the upload; `None` after the last.
+    fn upload_part(&self, id: &str, seq: i64) -> Result<Option<Vec<u8>>, DomainError>;
+    /// The upload is complete: the job is queued with its size and encoding.
+    fn queue_import(
+        &self,
+        id: &str,
+        size_bytes: i64,
+        encoding: &str,
+    ) -> Result<crate::imports::ImportJob, DomainError>;
+    /// Removes a job whose upload was refused, with everything stored for it.
+    fn discard_import(&self, id: &str) -> Result<(), DomainError>;
+    /// The job, when `actor` uploaded it or may see records of whoever did.
+    fn import_job(&self, actor: &Actor, id: &str)
+        -> Result<crate::imports::ImportJob, DomainError>;
+    /// Jobs to run: queued ones and those a stop interrupted, oldest first. Jobs whose upload
+    /// never completed are failed (`interrupted_upload`) on the way.
+    fn unfinished_imports(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<crate::imports::ImportJob>, DomainError>;
+    /// Marks the job running (keeping its progress, when resumed).
+    fn start_import(
+        &self,
+        id: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::imports::ImportJob, DomainError>;
+    /// Processes the next rows of a job in one transaction: matches each lead, creates or
+    /// updates customers as the job says (nothing in a dry run), stores each row's result and
+    /// moves the job's progress past them. Rows already processed are left alone, so a resumed
+    /// job never writes a row twice.
+    fn apply_import_rows(
+        &self,
+        job: &crate::imports::ImportJob,
+        actor: &Actor,
+        rows: Vec<ImportRow>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<crate::imports::RowResult>, DomainError>;
+    /// Ends the job (completed, or failed with `error`) and drops its upload.
+    fn finish_import(
+        &self,
+        id: &str,
+        total_rows: i64,
+        error: Option<crate::imports::JobError>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::imports::ImportJob, DomainError>;
+    /// The job's row results in row order, after row `page.after`, optionally of one outcome.
+    fn import_results(
+        &self,
+        id: &str,
+        outcome: Option<crate::imports::RowOutcome>,
+        page: &PageRequest,
+    ) -> Result<Page<crate::imports::RowResult>, DomainError>;
+}

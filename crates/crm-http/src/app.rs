@@ -10,8 +10,8 @@ use utoipa_actix_web::{scope, AppExt};
 
 use crate::{
     activities, api_keys, auth, contacts, custom_fields, customers, docs, extract, fallback,
-    idempotency, lead_sources, observe, opportunities, pipelines, products, scoring, system, teams,
-    users, ApiState,
+    idempotency, imports, lead_sources, observe, opportunities, pipelines, products, scoring,
+    system, teams, users, ApiState,
 };
 
 /// Registers every API route. This list is the one source of both the served routes and the
@@ -99,7 +99,10 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
                 .service(opportunities::routes::get_opportunity)
                 .service(opportunities::routes::update_opportunity)
                 .service(opportunities::routes::create_stage_change)
-                .service(opportunities::routes::list_opportunity_history),
+                .service(opportunities::routes::list_opportunity_history)
+                .service(imports::routes::create_import)
+                .service(imports::routes::get_import)
+                .service(imports::routes::list_import_results),
         );
 }
 

@@ -27,7 +27,8 @@ pub(crate) const REPLAYED: HeaderName = HeaderName::from_static("idempotent-repl
 pub(crate) const KEY_MAX: usize = 255;
 
 /// The operations that create a record and so accept `Idempotency-Key`.
-pub(crate) const CREATING_OPERATIONS: [&str; 15] = [
+pub(crate) const CREATING_OPERATIONS: [&str; 16] = [
+    "create_import",
     "create_user",
     "create_team",
     "create_api_key",
@@ -44,6 +45,10 @@ pub(crate) const CREATING_OPERATIONS: [&str; 15] = [
     "create_opportunity",
     "create_stage_change",
 ];
+
+/// Creating operations whose body is streamed (uploads): their handlers hash the body as it
+/// arrives and apply the key themselves, with [`begin`] and [`finish`].
+const STREAMED_OPERATIONS: [&str; 1] = ["create_import"];
 
 /// Response headers stored and replayed.
 const KEPT_HEADERS: [HeaderName; 3] = [header::LOCATION, header::ETAG, header::CONTENT_TYPE];
@@ -74,28 +79,19 @@ pub(crate) async fn idempotency(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    if !CREATING_OPERATIONS.contains(&operation.as_str()) {
+    if !CREATING_OPERATIONS.contains(&operation.as_str())
+        || STREAMED_OPERATIONS.contains(&operation.as_str())
+    {
         return next
             .call(req)
             .await
             .map(ServiceResponse::map_into_boxed_body);
     }
-    let key = match raw_key.to_str() {
-        // Exactly the documented pattern `^[!-~]+$`, at most 255 characters.
-        Ok(k) if !k.is_empty() && k.len() <= KEY_MAX && k.bytes().all(|b| b.is_ascii_graphic()) => {
-            k.to_string()
-        }
-        _ => {
-            return Ok(req.error_response(ApiError::bad_request(
-                "invalid_idempotency_key",
-                "Idempotency-Key must be 1 to 255 visible ASCII characters, without spaces.",
-            )))
-        }
+    let key = match parse_key(&raw_key) {
+        Ok(key) => key,
+        Err(e) => return Ok(req.error_response(e)),
     };
-    let scope = match &caller.0 {
-        Principal::User { user_id, .. } => format!("user:{user_id}"),
-        Principal::ApiKey { key_id, .. } => format!("key:{key_id}"),
-    };
+    let scope = scope_of(&caller.0);
     let body = req.extract::<Bytes>().await?;
     let mut hasher = Sha256::new();
     hasher.update(req.method().as_str());
@@ -105,40 +101,10 @@ pub(crate) async fn idempotency(
     hasher.update(&body);
     let request_hash = hex::encode(hasher.finalize());
     req.set_payload(actix_web::dev::Payload::from(body));
-
-    let store = state.stores.idempotency.clone();
-    let (s, k) = (scope.clone(), key.clone());
-    let start = blocking(move || store.start(&s, &k, &request_hash, Utc::now())).await;
-    match start {
-        Err(err) => return Ok(req.error_response(err)),
-        Ok(IdempotencyStart::Started) => {}
-        Ok(IdempotencyStart::Replay(stored)) => {
-            let mut response = HttpResponse::build(
-                StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            );
-            for (name, value) in &stored.headers {
-                response.insert_header((name.as_str(), value.as_str()));
-            }
-            response.insert_header((REPLAYED, "true"));
-            return Ok(req.into_response(response.body(stored.body)));
-        }
-        Ok(IdempotencyStart::InProgress) => {
-            return Ok(req.error_response(ApiError::new(
-                StatusCode::CONFLICT,
-                "idempotency_in_progress",
-                "Conflict",
-                "A request with this Idempotency-Key is still being processed; retry shortly.",
-            )))
-        }
-        Ok(IdempotencyStart::Mismatch) => {
-            return Ok(
-                req.error_response(ApiError::from(crm_domain::DomainError::invalid(
-                    "/",
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was used with a different request",
-                ))),
-            )
-        }
+    match begin(&state, &scope, &key, request_hash).await {
+        Ok(None) => {}
+        Ok(Some(answer)) => return Ok(req.into_response(answer)),
+        Err(e) => return Ok(req.error_response(e)),
     }
 
     let response = next.call(req).await?;
@@ -153,6 +119,81 @@ pub(crate) async fn idempotency(
         .collect();
     let (response, body) = response.into_parts();
     let bytes = body::to_bytes(body).await.unwrap_or_default();
+    finish(&state, scope, key, status, headers, &bytes).await;
+    let response = response.set_body(BoxBody::new(bytes));
+    let mut response = ServiceResponse::new(request, response);
+    if let Ok(value) = HeaderValue::from_str("false") {
+        response.headers_mut().insert(REPLAYED, value);
+    }
+    Ok(response)
+}
+
+/// The key as sent, when it is 1 to 255 visible ASCII characters (the documented `^[!-~]+$`).
+pub(crate) fn parse_key(raw: &HeaderValue) -> Result<String, ApiError> {
+    match raw.to_str() {
+        Ok(k) if !k.is_empty() && k.len() <= KEY_MAX && k.bytes().all(|b| b.is_ascii_graphic()) => {
+            Ok(k.to_string())
+        }
+        _ => Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters, without spaces.",
+        )),
+    }
+}
+
+/// Whose keys a key is one of.
+pub(crate) fn scope_of(principal: &Principal) -> String {
+    match principal {
+        Principal::User { user_id, .. } => format!("user:{user_id}"),
+        Principal::ApiKey { key_id, .. } => format!("key:{key_id}"),
+    }
+}
+
+/// Claims `key` for a request with this hash: `None` to go on (then [`finish`]), or the stored
+/// answer to replay; 409 while the first request runs, 422 for another request under the key.
+pub(crate) async fn begin(
+    state: &ApiState,
+    scope: &str,
+    key: &str,
+    request_hash: String,
+) -> Result<Option<HttpResponse>, ApiError> {
+    let store = state.stores.idempotency.clone();
+    let (s, k) = (scope.to_string(), key.to_string());
+    match blocking(move || store.start(&s, &k, &request_hash, Utc::now())).await? {
+        IdempotencyStart::Started => Ok(None),
+        IdempotencyStart::Replay(stored) => {
+            let mut response = HttpResponse::build(
+                StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            );
+            for (name, value) in &stored.headers {
+                response.insert_header((name.as_str(), value.as_str()));
+            }
+            response.insert_header((REPLAYED, "true"));
+            Ok(Some(response.body(stored.body)))
+        }
+        IdempotencyStart::InProgress => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_in_progress",
+            "Conflict",
+            "A request with this Idempotency-Key is still being processed; retry shortly.",
+        )),
+        IdempotencyStart::Mismatch => Err(ApiError::from(crm_domain::DomainError::invalid(
+            "/",
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with a different request",
+        ))),
+    }
+}
+
+/// Keeps the answer to a request begun with [`begin`] (a 5xx is dropped, so a retry runs).
+pub(crate) async fn finish(
+    state: &ApiState,
+    scope: String,
+    key: String,
+    status: StatusCode,
+    headers: Vec<(String, String)>,
+    body: &[u8],
+) {
     let store = state.stores.idempotency.clone();
     let outcome = if status.is_server_error() {
         blocking(move || store.abandon(&scope, &key)).await
@@ -160,17 +201,11 @@ pub(crate) async fn idempotency(
         let stored = StoredResponse {
             status: status.as_u16(),
             headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
+            body: String::from_utf8_lossy(body).into_owned(),
         };
         blocking(move || store.complete(&scope, &key, &stored)).await
     };
     if let Err(err) = outcome {
         tracing::error!(error = %err, "cannot store the idempotent response");
     }
-    let response = response.set_body(BoxBody::new(bytes));
-    let mut response = ServiceResponse::new(request, response);
-    if let Ok(value) = HeaderValue::from_str("false") {
-        response.headers_mut().insert(REPLAYED, value);
-    }
-    Ok(response)
 }

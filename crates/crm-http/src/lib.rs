@@ -19,6 +19,7 @@ pub mod etag;
 mod extract;
 mod fallback;
 mod idempotency;
+pub mod imports;
 mod lead_sources;
 mod metrics;
 mod observe;

@@ -38,6 +38,7 @@ use crate::app::api_routes;
         (name = "scoring", description = "The behaviours that score customers, and how scores decay."),
         (name = "products", description = "The product catalogue opportunities quote from."),
         (name = "opportunities", description = "Deals with customers: quoted lines, stages and their history."),
+        (name = "imports", description = "Lead imports from CSV or JSON Lines files, with matching and a result per row."),
         (name = "pipelines", description = "The company's sales processes: ordered stages with probabilities, guidance and checklists."),
     ),
     components(schemas(crate::Problem, crate::ProblemFieldError))

@@ -50,6 +50,8 @@ pub struct Stores {
     pub pipelines: Arc<dyn PipelineStore>,
     /// Opportunities and their stage history.
     pub opportunities: Arc<dyn OpportunityStore>,
+    /// Lead import jobs.
+    pub imports: Arc<dyn crm_domain::ports::ImportStore>,
     /// Stored answers to creating requests.
     pub idempotency: Arc<dyn IdempotencyStore>,
 }
@@ -89,6 +91,8 @@ pub struct ApiState {
     pub(crate) refresh_ttl: chrono::Duration,
     pub(crate) throttle: Arc<LoginThrottle>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Import jobs run one at a time: the running one holds this.
+    pub(crate) imports_turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The OpenAPI document, serialised once, and the route table derived from it.
@@ -121,6 +125,7 @@ impl ApiState {
             }),
             build,
             clock: Arc::new(SystemClock),
+            imports_turn: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 

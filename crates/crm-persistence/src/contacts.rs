@@ -212,6 +212,45 @@ fn refuse_duplicate(
     }
 }
 
+/// Adds a contact to a customer (primary when asked or when it is the first), with its phones,
+/// custom values and a `contact_added` entry in the customer's history. The customer's version
+/// is left to the caller.
+pub(crate) fn insert_contact(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    customer_id: &str,
+    id: &str,
+    fields: &ContactFields,
+    primary: bool,
+    now: NaiveDateTime,
+) -> Result<(), TxError> {
+    let write = ContactWrite::of(fields)?;
+    let existing: i64 = contacts::table
+        .filter(contacts::customer_id.eq(customer_id))
+        .filter(contacts::deleted_at.is_null())
+        .count()
+        .get_result(conn)?;
+    diesel::insert_into(contacts::table)
+        .values((
+            &write,
+            contacts::id.eq(id),
+            contacts::customer_id.eq(customer_id),
+            contacts::is_primary.eq(false),
+            contacts::created_at.eq(now),
+            contacts::updated_at.eq(now),
+            contacts::version.eq(1_i64),
+        ))
+        .execute(conn)?;
+    if primary || existing == 0 {
+        make_primary(conn, customer_id, id)?;
+    }
+    write_phones(conn, id, fields)?;
+    let definitions = definitions_of(conn, FieldEntity::Contact)?;
+    write_values(conn, &definitions, id, &fields.custom_fields)?;
+    let changes = fields.changes_from(None);
+    record(conn, customer_id, "contact_added", actor, now, &changes)
+}
+
 /// Keeps the customer's row version moving with its contacts, so a customer's `ETag` changes
 /// when its contacts do.
 fn touch_customer(
@@ -245,37 +284,13 @@ impl ContactStore for Database {
     ) -> Result<Contact, DomainError> {
         let id = new_id();
         let now = stored(Utc::now());
-        let write = ContactWrite::of(&fields)?;
         self.write(|conn| {
             load_visible(conn, &actor.visibility, customer_id)?;
             if !allow_duplicate {
                 refuse_duplicate(conn, &actor.visibility, customer_id, &fields)?;
             }
-            let existing: i64 = contacts::table
-                .filter(contacts::customer_id.eq(customer_id))
-                .filter(contacts::deleted_at.is_null())
-                .count()
-                .get_result(conn)?;
-            diesel::insert_into(contacts::table)
-                .values((
-                    &write,
-                    contacts::id.eq(&id),
-                    contacts::customer_id.eq(customer_id),
-                    contacts::is_primary.eq(false),
-                    contacts::created_at.eq(now),
-                    contacts::updated_at.eq(now),
-                    contacts::version.eq(1_i64),
-                ))
-                .execute(conn)?;
-            if primary || existing == 0 {
-                make_primary(conn, customer_id, &id)?;
-            }
-            write_phones(conn, &id, &fields)?;
-            let definitions = definitions_of(conn, FieldEntity::Contact)?;
-            write_values(conn, &definitions, &id, &fields.custom_fields)?;
+            insert_contact(conn, actor, customer_id, &id, &fields, primary, now)?;
             touch_customer(conn, customer_id, now)?;
-            let changes = fields.changes_from(None);
-            record(conn, customer_id, "contact_added", actor, now, &changes)?;
             load(conn, customer_id, &id)
         })
     }

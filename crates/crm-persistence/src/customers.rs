@@ -214,18 +214,17 @@ pub(crate) fn load_visible(
     Ok(customer)
 }
 
-/// `Duplicate` when a live customer other than `except` has one of `phones` or `email`
-/// (normalised) as its own or on one of its live contacts. The error names the first such
-/// customer the caller may see, and no customer when they may see none of them.
-pub(crate) fn find_duplicate(
+/// Live customers other than `except` that have one of `phones` or `emails` (normalised) as
+/// their own or on one of their live contacts, with their owners, in id order (at most a few
+/// per kind of match).
+pub(crate) fn matching_customers(
     conn: &mut DbConnection,
-    visibility: &Visibility,
     phones: &[&str],
-    email: Option<&str>,
+    emails: &[&str],
     except: Option<&str>,
-) -> Result<Option<DomainError>, TxError> {
-    if phones.is_empty() && email.is_none() {
-        return Ok(None);
+) -> Result<Vec<(String, Option<String>)>, TxError> {
+    if phones.is_empty() && emails.is_empty() {
+        return Ok(Vec::new());
     }
     const MATCHES: i64 = 20;
     let except = except.unwrap_or_default();
@@ -235,17 +234,17 @@ pub(crate) fn find_duplicate(
         .filter(
             customers::phone_normalized
                 .eq_any(phones)
-                .or(customers::email_normalized.eq(email)),
+                .or(customers::email_normalized.eq_any(emails)),
         )
         .select((customers::id, customers::owner_id))
         .order(customers::id.asc())
         .limit(MATCHES)
         .load(conn)?;
-    if let Some(email) = email {
+    if !emails.is_empty() {
         matches.extend(
             contacts::table
                 .inner_join(customers::table)
-                .filter(contacts::email_normalized.eq(email))
+                .filter(contacts::email_normalized.eq_any(emails))
                 .filter(contacts::deleted_at.is_null())
                 .filter(customers::deleted_at.is_null())
                 .filter(customers::id.ne(except))
@@ -269,10 +268,26 @@ pub(crate) fn find_duplicate(
                 .load::<(String, Option<String>)>(conn)?,
         );
     }
+    matches.sort();
+    matches.dedup();
+    Ok(matches)
+}
+
+/// `Duplicate` when a live customer other than `except` has one of `phones` or `email`
+/// (normalised) as its own or on one of its live contacts. The error names the first such
+/// customer the caller may see, and no customer when they may see none of them.
+pub(crate) fn find_duplicate(
+    conn: &mut DbConnection,
+    visibility: &Visibility,
+    phones: &[&str],
+    email: Option<&str>,
+    except: Option<&str>,
+) -> Result<Option<DomainError>, TxError> {
+    let emails: Vec<&str> = email.into_iter().collect();
+    let matches = matching_customers(conn, phones, &emails, except)?;
     if matches.is_empty() {
         return Ok(None);
     }
-    matches.sort();
     let visible = matches
         .iter()
         .find(|(_, owner)| visibility.allows(owner.as_deref()))
@@ -283,8 +298,70 @@ pub(crate) fn find_duplicate(
     }))
 }
 
+/// Inserts a new customer with its custom values and its `created` history entry.
+pub(crate) fn insert_customer(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    fields: &CustomerFields,
+    owner_id: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), TxError> {
+    let write = CustomerWrite::of(fields)?;
+    diesel::insert_into(customers::table)
+        .values((
+            &write,
+            customers::id.eq(id),
+            customers::owner_id.eq(owner_id),
+            customers::score.eq(0_i64),
+            customers::created_by.eq(&actor.id),
+            customers::created_at.eq(now),
+            customers::updated_at.eq(now),
+            customers::version.eq(1_i64),
+        ))
+        .execute(conn)?;
+    let definitions = definitions_of(conn, FieldEntity::Customer)?;
+    write_values(conn, &definitions, id, &fields.custom_fields)?;
+    let mut changes = fields.as_created();
+    if owner_id.is_some() {
+        changes.extend(owner_change(&None, &owner_id.map(str::to_owned)));
+    }
+    record(conn, id, "created", actor, now, &changes)
+}
+
+/// Writes `fields` over the stored customer `current` (keeping values of archived custom
+/// fields), moves its version on and records `changes`.
+pub(crate) fn rewrite_customer(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    current: &Customer,
+    fields: &CustomerFields,
+    changes: &[FieldChange],
+    now: NaiveDateTime,
+) -> Result<(), TxError> {
+    let id = current.id.as_str();
+    // Values of archived fields are not shown but kept.
+    let stored_raw: String = customers::table
+        .find(id)
+        .select(customers::custom_fields)
+        .first(conn)?;
+    let mut fields = fields.clone();
+    let definitions = definitions_of(conn, FieldEntity::Customer)?;
+    keep_archived(&definitions, &stored_raw, &mut fields.custom_fields)?;
+    let write = CustomerWrite::of(&fields)?;
+    diesel::update(customers::table.find(id))
+        .set((
+            &write,
+            customers::updated_at.eq(now),
+            customers::version.eq(current.version + 1),
+        ))
+        .execute(conn)?;
+    write_values(conn, &definitions, id, &fields.custom_fields)?;
+    record(conn, id, "updated", actor, now, changes)
+}
+
 /// The normalised phone and email of a customer's own fields.
-fn own_points(fields: &CustomerFields) -> (Vec<&str>, Option<&str>) {
+pub(crate) fn own_points(fields: &CustomerFields) -> (Vec<&str>, Option<&str>) {
     (
         fields.phone.iter().map(|p| p.normalized.as_str()).collect(),
         fields.email.as_ref().map(|e| e.normalized.as_str()),
@@ -854,7 +931,6 @@ impl CustomerStore for Database {
     ) -> Result<Customer, DomainError> {
         let id = new_id();
         let now = stored(Utc::now());
-        let write = CustomerWrite::of(&fields)?;
         self.write(|conn| {
             if let Some(owner) = &owner_id {
                 check_owner(conn, &actor.visibility, owner)?;
@@ -867,25 +943,7 @@ impl CustomerStore for Database {
                     return Err(duplicate.into());
                 }
             }
-            diesel::insert_into(customers::table)
-                .values((
-                    &write,
-                    customers::id.eq(&id),
-                    customers::owner_id.eq(&owner_id),
-                    customers::score.eq(0_i64),
-                    customers::created_by.eq(&actor.id),
-                    customers::created_at.eq(now),
-                    customers::updated_at.eq(now),
-                    customers::version.eq(1_i64),
-                ))
-                .execute(conn)?;
-            let definitions = definitions_of(conn, FieldEntity::Customer)?;
-            write_values(conn, &definitions, &id, &fields.custom_fields)?;
-            let mut changes = fields.as_created();
-            if owner_id.is_some() {
-                changes.extend(owner_change(&None, &owner_id));
-            }
-            record(conn, &id, "created", actor, now, &changes)?;
+            insert_customer(conn, actor, &id, &fields, owner_id.as_deref(), now)?;
             load_visible(conn, &Visibility::All, &id)
         })
     }
@@ -992,24 +1050,7 @@ impl CustomerStore for Database {
                     return Err(duplicate.into());
                 }
             }
-            // Values of archived fields are not shown but kept.
-            let stored_raw: String = customers::table
-                .find(id)
-                .select(customers::custom_fields)
-                .first(conn)?;
-            let mut fields = fields.clone();
-            let definitions = definitions_of(conn, FieldEntity::Customer)?;
-            keep_archived(&definitions, &stored_raw, &mut fields.custom_fields)?;
-            let write = CustomerWrite::of(&fields)?;
-            diesel::update(customers::table.find(id))
-                .set((
-                    &write,
-                    customers::updated_at.eq(now),
-                    customers::version.eq(current.version + 1),
-                ))
-                .execute(conn)?;
-            write_values(conn, &definitions, id, &fields.custom_fields)?;
-            record(conn, id, "updated", actor, now, &changes)?;
+            rewrite_customer(conn, actor, &current, &fields, &changes, now)?;
             load_visible(conn, &Visibility::All, id)
         })
     }

@@ -13,6 +13,7 @@ mod customers;
 mod database;
 mod errors;
 mod idempotency;
+mod imports;
 mod lead_sources;
 mod migrations;
 mod opportunities;

@@ -417,3 +417,45 @@ diesel::table! {
 diesel::joinable!(opportunities -> customers (customer_id));
 diesel::allow_tables_to_appear_in_same_query!(opportunities, customers);
 diesel::allow_tables_to_appear_in_same_query!(opportunities, custom_field_values);
+
+diesel::table! {
+    /// Lead import jobs.
+    imports (id) {
+        id -> Text,
+        created_by -> Text,
+        status -> Text,
+        settings -> Text,
+        size_bytes -> BigInt,
+        total_rows -> Nullable<BigInt>,
+        rows_processed -> BigInt,
+        created_count -> BigInt,
+        updated_count -> BigInt,
+        skipped_count -> BigInt,
+        failed_count -> BigInt,
+        error -> Nullable<Text>,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// The uploaded file of an import, in parts.
+    import_uploads (import_id, seq) {
+        import_id -> Text,
+        seq -> BigInt,
+        data -> Binary,
+    }
+}
+
+diesel::table! {
+    /// The result of each processed row of an import.
+    import_rows (import_id, row_number) {
+        import_id -> Text,
+        row_number -> BigInt,
+        outcome -> Text,
+        customer_id -> Nullable<Text>,
+        matched_row -> Nullable<BigInt>,
+        errors -> Text,
+    }
+}

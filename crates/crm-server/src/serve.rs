@@ -89,6 +89,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         config,
         BuildInfo::new(env!("CARGO_PKG_VERSION")),
     );
+    let resumed = state.clone();
     let mut server = HttpServer::new(move || crm_http::app(state.clone()))
         .shutdown_timeout(args.shutdown_timeout)
         .bind(args.bind)
@@ -101,6 +102,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     actix_web::rt::System::new().block_on(async move {
         let job = actix_web::rt::spawn(reminders.run());
+        actix_web::rt::spawn(crm_http::imports::resume_imports(resumed));
         let served = server.run().await;
         job.abort();
         served

@@ -23,6 +23,7 @@ pub fn stores(database: Arc<Database>) -> Stores {
         products: database.clone(),
         pipelines: database.clone(),
         opportunities: database.clone(),
+        imports: database.clone(),
         idempotency: database,
     }
 }

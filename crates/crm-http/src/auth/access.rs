@@ -98,6 +98,9 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
         "list_opportunities" | "get_opportunity" | "list_opportunity_history" => {
             Rule::new(AnyUser, Some(Scope::OpportunitiesRead))
         }
+        "create_import" | "get_import" | "list_import_results" => {
+            Rule::new(AnyUser, Some(Scope::ImportsWrite))
+        }
         "create_opportunity" | "update_opportunity" | "create_stage_change" => {
             Rule::new(AnyUser, Some(Scope::OpportunitiesWrite))
         }

@@ -1,0 +1,621 @@
+//! `ImportStore` on the database: jobs, their uploads in parts, and each row's result written in
+//! the same transaction as the row's customer, so progress and data never disagree.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use crm_domain::customers::Customer;
+use crm_domain::identity::Visibility;
+use crm_domain::imports::{
+    fill_empty, overwrite, ImportFormat, ImportJob, ImportMode, ImportSettings, ImportStatus,
+    JobError, Lead, MatchKey, OnMatch, OutcomeCounts, RowError, RowOutcome, RowResult,
+};
+use crm_domain::page::{Page, PageRequest};
+use crm_domain::ports::{Actor, ImportRow, ImportStore};
+use crm_domain::DomainError;
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use crate::contacts::insert_contact;
+use crate::convert::{corrupt, new_id, stored, utc};
+use crate::customers::{
+    find_duplicate, insert_customer, load_visible, matching_customers, own_points, rewrite_customer,
+};
+use crate::errors::TxError;
+use crate::schema::{import_rows, import_uploads, imports};
+use crate::{Database, DbConnection};
+
+/// A stored row result: row, outcome, customer, matched row, errors (JSON).
+type StoredResult = (i64, String, Option<String>, Option<i64>, String);
+
+const IMPORT: DomainError = DomainError::NotFound { entity: "import" };
+
+/// A job whose upload is still arriving.
+const UPLOADING: &str = "uploading";
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = imports)]
+struct ImportRowDb {
+    id: String,
+    created_by: String,
+    status: String,
+    settings: String,
+    size_bytes: i64,
+    total_rows: Option<i64>,
+    rows_processed: i64,
+    created_count: i64,
+    updated_count: i64,
+    skipped_count: i64,
+    failed_count: i64,
+    error: Option<String>,
+    created_at: NaiveDateTime,
+    started_at: Option<NaiveDateTime>,
+    finished_at: Option<NaiveDateTime>,
+}
+
+fn settings_json(s: &ImportSettings) -> String {
+    json!({
+        "format": s.format.as_str(),
+        "encoding": s.encoding,
+        "mode": s.mode.as_str(),
+        "match_on": s.match_on.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        "on_match": s.on_match.as_str(),
+        "dry_run": s.dry_run,
+        "owner_id": s.owner_id,
+        "mapping": s.mapping,
+    })
+    .to_string()
+}
+
+fn settings_of(raw: &str) -> Option<ImportSettings> {
+    let v: Value = serde_json::from_str(raw).ok()?;
+    Some(ImportSettings {
+        format: ImportFormat::parse(v["format"].as_str()?)?,
+        encoding: v["encoding"].as_str()?.to_string(),
+        mode: ImportMode::parse(v["mode"].as_str()?)?,
+        match_on: v["match_on"]
+            .as_array()?
+            .iter()
+            .map(|k| k.as_str().and_then(MatchKey::parse))
+            .collect::<Option<Vec<_>>>()?,
+        on_match: OnMatch::parse(v["on_match"].as_str()?)?,
+        dry_run: v["dry_run"].as_bool()?,
+        owner_id: v["owner_id"].as_str().map(str::to_owned),
+        mapping: serde_json::from_value(v["mapping"].clone()).ok()?,
+    })
+}
+
+impl ImportRowDb {
+    fn into_domain(self) -> Result<ImportJob, DomainError> {
+        let settings =
+            settings_of(&self.settings).ok_or_else(|| corrupt("imports.settings", &self.id))?;
+        let status = match self.status.as_str() {
+            UPLOADING => ImportStatus::Queued,
+            other => ImportStatus::parse(other).ok_or_else(|| corrupt("imports.status", other))?,
+        };
+        let error = match &self.error {
+            None => None,
+            Some(raw) => {
+                let v: Value =
+                    serde_json::from_str(raw).map_err(|_| corrupt("imports.error", raw))?;
+                Some(JobError {
+                    code: v["code"].as_str().unwrap_or_default().to_string(),
+                    message: v["message"].as_str().unwrap_or_default().to_string(),
+                })
+            }
+        };
+        Ok(ImportJob {
+            id: self.id,
+            created_by: self.created_by,
+            settings,
+            status,
+            size_bytes: self.size_bytes,
+            total_rows: self.total_rows,
+            rows_processed: self.rows_processed,
+            counts: OutcomeCounts {
+                created: self.created_count,
+                updated: self.updated_count,
+                skipped: self.skipped_count,
+                failed: self.failed_count,
+            },
+            error,
+            created_at: utc(self.created_at),
+            started_at: self.started_at.map(utc),
+            finished_at: self.finished_at.map(utc),
+        })
+    }
+}
+
+fn load(conn: &mut DbConnection, id: &str) -> Result<ImportRowDb, TxError> {
+    Ok(imports::table
+        .find(id)
+        .select(ImportRowDb::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(IMPORT)?)
+}
+
+fn errors_json(errors: &[RowError]) -> String {
+    Value::Array(
+        errors
+            .iter()
+            .map(|e| {
+                json!({"column": e.column, "pointer": e.pointer, "code": e.code,
+                    "message": e.message})
+            })
+            .collect(),
+    )
+    .to_string()
+}
+
+fn errors_of(raw: &str) -> Result<Vec<RowError>, DomainError> {
+    let v: Value = serde_json::from_str(raw).map_err(|_| corrupt("import_rows.errors", raw))?;
+    Ok(v.as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| RowError {
+            column: e["column"].as_str().map(str::to_owned),
+            pointer: e["pointer"].as_str().unwrap_or_default().to_string(),
+            code: e["code"].as_str().unwrap_or_default().to_string(),
+            message: e["message"].as_str().unwrap_or_default().to_string(),
+        })
+        .collect())
+}
+
+fn failed(row: i64, errors: Vec<RowError>) -> RowResult {
+    RowResult {
+        row,
+        outcome: RowOutcome::Failed,
+        customer_id: None,
+        matched_row: None,
+        errors,
+    }
+}
+
+fn outcome(row: i64, outcome: RowOutcome, customer_id: Option<String>) -> RowResult {
+    RowResult {
+        row,
+        outcome,
+        customer_id,
+        matched_row: None,
+        errors: Vec::new(),
+    }
+}
+
+/// A row's failure from a refusal taken while writing it (a unique custom value taken, a
+/// change that would duplicate another customer); `None` for errors that end the batch.
+fn refusal(row: i64, err: &TxError) -> Option<RowResult> {
+    let error = |pointer: &str, code: &str, message: &str| RowError {
+        column: None,
+        pointer: pointer.to_string(),
+        code: code.to_string(),
+        message: message.to_string(),
+    };
+    match err {
+        TxError::Domain(DomainError::Validation(errors)) => Some(failed(
+            row,
+            errors
+                .iter()
+                .map(|e| error(&e.pointer, &e.code, &e.message))
+                .collect(),
+        )),
+        TxError::Domain(DomainError::Duplicate { .. }) => Some(failed(
+            row,
+            vec![error(
+                "",
+                "duplicate_customer",
+                "the change would give the matched customer the phone or email of another",
+            )],
+        )),
+        TxError::Domain(DomainError::Conflict { code, message }) => {
+            Some(failed(row, vec![error("", code, message)]))
+        }
+        _ => None,
+    }
+}
+
+/// The row of this job that created `customer_id`, if one did.
+fn created_by_row(
+    conn: &mut DbConnection,
+    job_id: &str,
+    customer_id: &str,
+) -> Result<Option<i64>, TxError> {
+    Ok(import_rows::table
+        .filter(import_rows::import_id.eq(job_id))
+        .filter(import_rows::customer_id.eq(customer_id))
+        .filter(import_rows::outcome.eq(RowOutcome::Created.as_str()))
+        .select(import_rows::row_number)
+        .first(conn)
+        .optional()?)
+}
+
+/// Matches, creates or updates one valid lead as the job says (writing nothing in a dry run).
+fn apply_lead(
+    conn: &mut DbConnection,
+    job: &ImportJob,
+    actor: &Actor,
+    row: i64,
+    lead: &Lead,
+    file_match: Option<i64>,
+    now: NaiveDateTime,
+) -> Result<RowResult, TxError> {
+    let settings = &job.settings;
+    let matching = settings.on_match != OnMatch::CreateAnyway && !settings.match_on.is_empty();
+    let matches = if matching {
+        let values = lead.match_values(&settings.match_on);
+        let phones: Vec<&str> = values
+            .iter()
+            .filter_map(|v| v.strip_prefix("phone:"))
+            .collect();
+        let emails: Vec<&str> = values
+            .iter()
+            .filter_map(|v| v.strip_prefix("email:"))
+            .collect();
+        matching_customers(conn, &phones, &emails, None)?
+    } else {
+        Vec::new()
+    };
+    let visible = matches
+        .iter()
+        .find(|(_, owner)| actor.visibility.allows(owner.as_deref()));
+    if let Some((id, _)) = visible {
+        let matched_row = created_by_row(conn, &job.id, id)?;
+        let current = load_visible(conn, &Visibility::All, id)?;
+        let merged = match settings.on_match {
+            OnMatch::UpdateEmptyFields => Some(fill_empty(&current.fields, &lead.customer)),
+            OnMatch::Overwrite => Some(overwrite(&current.fields, &lead.customer, &|f| {
+                lead.given.iter().any(|g| g == f)
+            })),
+            OnMatch::Skip | OnMatch::CreateAnyway => None,
+        };
+        let result = match merged {
+            Some(fields) => update_matched(conn, job, actor, &current, fields, now)?,
+            None => outcome(row, RowOutcome::Skipped, Some(id.clone())),
+        };
+        return Ok(RowResult {
+            row,
+            matched_row,
+            ..result
+        });
+    }
+    if !matches.is_empty() {
+        // A customer the importer may not see: left alone, and not named.
+        return Ok(outcome(row, RowOutcome::Skipped, None));
+    }
+    if let (Some(earlier), true) = (file_match, matching) {
+        let outcome_then = match settings.on_match {
+            OnMatch::Skip | OnMatch::CreateAnyway => RowOutcome::Skipped,
+            OnMatch::UpdateEmptyFields | OnMatch::Overwrite => RowOutcome::Updated,
+        };
+        return Ok(RowResult {
+            matched_row: Some(earlier),
+            ..outcome(row, outcome_then, None)
+        });
+    }
+    if settings.dry_run {
+        return Ok(outcome(row, RowOutcome::Created, None));
+    }
+    let id = new_id();
+    insert_customer(
+        conn,
+        actor,
+        &id,
+        &lead.customer,
+        settings.owner_id.as_deref(),
+        now,
+    )?;
+    if let Some(contact) = &lead.contact {
+        insert_contact(conn, actor, &id, &new_id(), contact, true, now)?;
+    }
+    Ok(outcome(row, RowOutcome::Created, Some(id)))
+}
+
+/// Writes the merged fields over a matched customer: `updated`, or `skipped` when the row
+/// changes nothing.
+fn update_matched(
+    conn: &mut DbConnection,
+    job: &ImportJob,
+    actor: &Actor,
+    current: &Customer,
+    fields: crm_domain::customers::CustomerFields,
+    now: NaiveDateTime,
+) -> Result<RowResult, TxError> {
+    let changes = fields.changes_from(&current.fields);
+    let id = Some(current.id.clone());
+    if changes.is_empty() {
+        return Ok(outcome(0, RowOutcome::Skipped, id));
+    }
+    let (phones, email) = own_points(&fields);
+    if let Some(duplicate) = find_duplicate(conn, &Visibility::All, &phones, email, id.as_deref())?
+    {
+        return Err(duplicate.into());
+    }
+    if !job.settings.dry_run {
+        rewrite_customer(conn, actor, current, &fields, &changes, now)?;
+    }
+    Ok(outcome(0, RowOutcome::Updated, id))
+}
+
+impl ImportStore for Database {
+    fn create_import(
+        &self,
+        created_by: &str,
+        settings: &ImportSettings,
+        now: DateTime<Utc>,
+    ) -> Result<ImportJob, DomainError> {
+        let id = new_id();
+        self.write(|conn| {
+            diesel::insert_into(imports::table)
+                .values((
+                    imports::id.eq(&id),
+                    imports::created_by.eq(created_by),
+                    imports::status.eq(UPLOADING),
+                    imports::settings.eq(settings_json(settings)),
+                    imports::size_bytes.eq(0_i64),
+                    imports::rows_processed.eq(0_i64),
+                    imports::created_count.eq(0_i64),
+                    imports::updated_count.eq(0_i64),
+                    imports::skipped_count.eq(0_i64),
+                    imports::failed_count.eq(0_i64),
+                    imports::created_at.eq(stored(now)),
+                ))
+                .execute(conn)?;
+            load(conn, &id)?.into_domain().map_err(TxError::from)
+        })
+    }
+
+    fn append_upload(&self, id: &str, seq: i64, data: &[u8]) -> Result<(), DomainError> {
+        self.write(|conn| {
+            diesel::insert_into(import_uploads::table)
+                .values((
+                    import_uploads::import_id.eq(id),
+                    import_uploads::seq.eq(seq),
+                    import_uploads::data.eq(data),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+    }
+
+    fn upload_part(&self, id: &str, seq: i64) -> Result<Option<Vec<u8>>, DomainError> {
+        self.read(|conn| {
+            Ok(import_uploads::table
+                .find((id, seq))
+                .select(import_uploads::data)
+                .first(conn)
+                .optional()?)
+        })
+    }
+
+    fn queue_import(
+        &self,
+        id: &str,
+        size_bytes: i64,
+        encoding: &str,
+    ) -> Result<ImportJob, DomainError> {
+        self.write(|conn| {
+            let row = load(conn, id)?;
+            let mut settings =
+                settings_of(&row.settings).ok_or_else(|| corrupt("imports.settings", id))?;
+            settings.encoding = encoding.to_string();
+            diesel::update(imports::table.find(id))
+                .set((
+                    imports::status.eq(ImportStatus::Queued.as_str()),
+                    imports::size_bytes.eq(size_bytes),
+                    imports::settings.eq(settings_json(&settings)),
+                ))
+                .execute(conn)?;
+            load(conn, id)?.into_domain().map_err(TxError::from)
+        })
+    }
+
+    fn discard_import(&self, id: &str) -> Result<(), DomainError> {
+        self.write(|conn| {
+            diesel::delete(import_uploads::table.filter(import_uploads::import_id.eq(id)))
+                .execute(conn)?;
+            diesel::delete(import_rows::table.filter(import_rows::import_id.eq(id)))
+                .execute(conn)?;
+            diesel::delete(imports::table.find(id)).execute(conn)?;
+            Ok(())
+        })
+    }
+
+    fn import_job(&self, actor: &Actor, id: &str) -> Result<ImportJob, DomainError> {
+        self.read(|conn| {
+            let row = load(conn, id)?;
+            let visible = row.created_by == actor.id
+                || actor.visibility.allows(Some(row.created_by.as_str()));
+            if !visible || row.status == UPLOADING {
+                return Err(IMPORT.into());
+            }
+            row.into_domain().map_err(TxError::from)
+        })
+    }
+
+    fn unfinished_imports(&self, now: DateTime<Utc>) -> Result<Vec<ImportJob>, DomainError> {
+        self.write(|conn| {
+            let interrupted: Vec<String> = imports::table
+                .filter(imports::status.eq(UPLOADING))
+                .select(imports::id)
+                .load(conn)?;
+            for id in &interrupted {
+                diesel::delete(import_uploads::table.filter(import_uploads::import_id.eq(id)))
+                    .execute(conn)?;
+            }
+            diesel::update(imports::table.filter(imports::status.eq(UPLOADING)))
+                .set((
+                    imports::status.eq(ImportStatus::Failed.as_str()),
+                    imports::error.eq(json!({"code": "interrupted_upload",
+                        "message": "the server stopped before the upload was complete; upload the file again"})
+                        .to_string()),
+                    imports::finished_at.eq(stored(now)),
+                ))
+                .execute(conn)?;
+            let rows: Vec<ImportRowDb> = imports::table
+                .filter(imports::status.eq_any([
+                    ImportStatus::Queued.as_str(),
+                    ImportStatus::Running.as_str(),
+                ]))
+                .select(ImportRowDb::as_select())
+                .order(imports::id.asc())
+                .load(conn)?;
+            rows.into_iter()
+                .map(|r| r.into_domain().map_err(TxError::from))
+                .collect()
+        })
+    }
+
+    fn start_import(&self, id: &str, now: DateTime<Utc>) -> Result<ImportJob, DomainError> {
+        self.write(|conn| {
+            let row = load(conn, id)?;
+            diesel::update(imports::table.find(id))
+                .set((
+                    imports::status.eq(ImportStatus::Running.as_str()),
+                    imports::started_at.eq(row.started_at.unwrap_or(stored(now))),
+                ))
+                .execute(conn)?;
+            load(conn, id)?.into_domain().map_err(TxError::from)
+        })
+    }
+
+    fn apply_import_rows(
+        &self,
+        job: &ImportJob,
+        actor: &Actor,
+        rows: Vec<ImportRow>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RowResult>, DomainError> {
+        let now = stored(now);
+        self.write(|conn| {
+            // Taking the job's row first serialises two servers resuming the same job.
+            diesel::update(imports::table.find(&job.id))
+                .set(imports::rows_processed.eq(imports::rows_processed))
+                .execute(conn)?;
+            let processed: i64 = imports::table
+                .find(&job.id)
+                .select(imports::rows_processed)
+                .first(conn)?;
+            let mut results = Vec::with_capacity(rows.len());
+            let mut counts = OutcomeCounts::default();
+            let mut last = processed;
+            for row in rows.into_iter().filter(|r| r.row > processed) {
+                let result = match &row.lead {
+                    Err(errors) => failed(row.row, errors.clone()),
+                    Ok(lead) => {
+                        let applied = conn.transaction(|conn| {
+                            apply_lead(conn, job, actor, row.row, lead, row.file_match, now)
+                        });
+                        match applied {
+                            Ok(result) => RowResult {
+                                row: row.row,
+                                ..result
+                            },
+                            Err(err) => refusal(row.row, &err).ok_or(err)?,
+                        }
+                    }
+                };
+                diesel::insert_into(import_rows::table)
+                    .values((
+                        import_rows::import_id.eq(&job.id),
+                        import_rows::row_number.eq(result.row),
+                        import_rows::outcome.eq(result.outcome.as_str()),
+                        import_rows::customer_id.eq(&result.customer_id),
+                        import_rows::matched_row.eq(result.matched_row),
+                        import_rows::errors.eq(errors_json(&result.errors)),
+                    ))
+                    .execute(conn)?;
+                counts.add(result.outcome);
+                last = result.row;
+                results.push(result);
+            }
+            diesel::update(imports::table.find(&job.id))
+                .set((
+                    imports::rows_processed.eq(last),
+                    imports::created_count.eq(imports::created_count + counts.created),
+                    imports::updated_count.eq(imports::updated_count + counts.updated),
+                    imports::skipped_count.eq(imports::skipped_count + counts.skipped),
+                    imports::failed_count.eq(imports::failed_count + counts.failed),
+                ))
+                .execute(conn)?;
+            Ok(results)
+        })
+    }
+
+    fn finish_import(
+        &self,
+        id: &str,
+        total_rows: i64,
+        error: Option<JobError>,
+        now: DateTime<Utc>,
+    ) -> Result<ImportJob, DomainError> {
+        self.write(|conn| {
+            let status = match error {
+                Some(_) => ImportStatus::Failed,
+                None => ImportStatus::Completed,
+            };
+            diesel::update(imports::table.find(id))
+                .set((
+                    imports::status.eq(status.as_str()),
+                    imports::total_rows.eq(total_rows),
+                    imports::error
+                        .eq(error
+                            .map(|e| json!({"code": e.code, "message": e.message}).to_string())),
+                    imports::finished_at.eq(stored(now)),
+                ))
+                .execute(conn)?;
+            diesel::delete(import_uploads::table.filter(import_uploads::import_id.eq(id)))
+                .execute(conn)?;
+            load(conn, id)?.into_domain().map_err(TxError::from)
+        })
+    }
+
+    fn import_results(
+        &self,
+        id: &str,
+        outcome: Option<RowOutcome>,
+        page: &PageRequest,
+    ) -> Result<Page<RowResult>, DomainError> {
+        // A position that is no row number comes after every row.
+        let after: i64 = match &page.after {
+            Some(after) => after.parse().unwrap_or(i64::MAX),
+            None => 0,
+        };
+        self.read(|conn| {
+            let mut query = import_rows::table
+                .filter(import_rows::import_id.eq(id))
+                .filter(import_rows::row_number.gt(after))
+                .select((
+                    import_rows::row_number,
+                    import_rows::outcome,
+                    import_rows::customer_id,
+                    import_rows::matched_row,
+                    import_rows::errors,
+                ))
+                .order(import_rows::row_number.asc())
+                .limit(i64::from(page.limit) + 1)
+                .into_boxed();
+            if let Some(outcome) = outcome {
+                query = query.filter(import_rows::outcome.eq(outcome.as_str()));
+            }
+            let rows: Vec<StoredResult> = query.load(conn)?;
+            let mut items = rows
+                .into_iter()
+                .map(|(row, outcome, customer_id, matched_row, errors)| {
+                    Ok(RowResult {
+                        row,
+                        outcome: RowOutcome::parse(&outcome)
+                            .ok_or_else(|| corrupt("import_rows.outcome", &outcome))?,
+                        customer_id,
+                        matched_row,
+                        errors: errors_of(&errors)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, DomainError>>()?;
+            let next_after = if items.len() > page.limit as usize {
+                items.truncate(page.limit as usize);
+                items.last().map(|r| r.row.to_string())
+            } else {
+                None
+            };
+            Ok(Page { items, next_after })
+        })
+    }
+}
