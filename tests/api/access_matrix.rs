@@ -652,6 +652,13 @@ fn rows() -> Vec<Row> {
             [204, 403, 403, 403, 403, 401],
         ),
         (
+            "create_customer_batch",
+            "POST",
+            "/api/v1/customers/batch",
+            Some(json!({"items": [{"kind": "company", "name": "Batch {n}", "owner_id": null}]})),
+            [207, 207, 207, 403, 403, 401],
+        ),
+        (
             "create_import",
             "POST",
             "/api/v1/imports?owner_id=pool",

@@ -3,6 +3,7 @@
 mod access_matrix;
 mod activities;
 mod auth;
+mod batch;
 mod contacts;
 mod custom_fields;
 mod customers;

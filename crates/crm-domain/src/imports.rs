@@ -46,6 +46,8 @@ pub enum OnMatch {
     Overwrite,
     /// Creates a new customer regardless.
     CreateAnyway,
+    /// Refuses the lead as a duplicate (single and batch creates without `allow_duplicate`).
+    Refuse,
 }
 
 /// Where a job is.
@@ -101,6 +103,7 @@ named!(OnMatch {
     UpdateEmptyFields => "update_empty_fields",
     Overwrite => "overwrite",
     CreateAnyway => "create_anyway",
+    Refuse => "refuse",
 });
 named!(ImportStatus {
     Queued => "queued",

@@ -198,6 +198,21 @@ pub struct CustomerEvent {
     pub changes: Vec<crate::customers::FieldChange>,
 }
 
+/// One lead of a batch write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchLead {
+    /// The checked customer and first contact.
+    pub lead: crate::imports::Lead,
+    /// The owner of a new customer (`None`: the pool); must be an active user the actor manages.
+    pub owner_id: Option<String>,
+    /// What a match does.
+    pub on_match: crate::imports::OnMatch,
+}
+
+/// What became of one lead of a batch: the outcome and the customer as stored, or the refusal.
+pub type BatchOutcome =
+    Result<(crate::imports::RowOutcome, crate::customers::Customer), DomainError>;
+
 /// Customers. Every method applies the actor's visibility: a customer they may not see is
 /// `NotFound`, exactly like one that does not exist.
 pub trait CustomerStore: Send + Sync {
@@ -251,6 +266,17 @@ pub trait CustomerStore: Send + Sync {
         id: &str,
         contacts_limit: u32,
     ) -> Result<(crate::customers::Customer, Vec<crate::customers::Contact>), DomainError>;
+    /// Writes a batch of leads, each in its own savepoint: matched on `match_on` and handled as
+    /// its `on_match` says (`Refuse`: a `Duplicate` naming the match when visible). Each item's
+    /// outcome and customer as stored, or why it was refused. With `all_or_nothing`, one refusal
+    /// rolls every item back and the list says which failed.
+    fn write_leads(
+        &self,
+        actor: &Actor,
+        items: Vec<BatchLead>,
+        match_on: &[crate::imports::MatchKey],
+        all_or_nothing: bool,
+    ) -> Result<Vec<BatchOutcome>, DomainError>;
     /// The customer's history, newest first.
     fn customer_history(
         &self,

@@ -41,6 +41,7 @@ pub(crate) fn api_routes(cfg: &mut ServiceConfig) {
                 .service(api_keys::routes::list_api_keys)
                 .service(api_keys::routes::delete_api_key)
                 .service(customers::routes::create_customer)
+                .service(customers::batch::create_customer_batch)
                 .service(customers::routes::list_customers)
                 .service(customers::routes::get_customer)
                 .service(customers::routes::update_customer)

@@ -68,6 +68,16 @@ impl RouteTable {
             .map(String::as_str)
     }
 
+    /// The methods of the template-free route that is exactly `path`, when `method` is not one
+    /// of them (a concrete path is matched before any template, as OpenAPI says).
+    pub(crate) fn concrete_without(&self, method: &str, path: &str) -> Option<&[&'static str]> {
+        self.routes
+            .iter()
+            .find(|(def, _)| !def.is_prefix() && def.pattern() == Some(path) && !path.contains('{'))
+            .map(|(_, methods)| methods.as_slice())
+            .filter(|methods| !methods.contains(&method))
+    }
+
     /// The methods served at `path`, or `None` when no route has this path.
     pub(crate) fn allowed_methods(&self, path: &str) -> Option<&[&'static str]> {
         self.routes

@@ -8,8 +8,11 @@ use crm_domain::customers::{
     LifecycleStatus, SortPosition, SortValue,
 };
 use crm_domain::identity::{Email, Visibility};
+use crm_domain::imports::MatchKey;
 use crm_domain::page::{Page, PageRequest};
-use crm_domain::ports::{Actor, CustomerEvent, CustomerFilter, CustomerStore, OwnershipChange};
+use crm_domain::ports::{
+    Actor, BatchLead, BatchOutcome, CustomerEvent, CustomerFilter, CustomerStore, OwnershipChange,
+};
 use crm_domain::Backend;
 use crm_domain::{DomainError, FieldError};
 use diesel::dsl::sql;
@@ -20,6 +23,7 @@ use serde_json::{json, Value};
 use crate::convert::{corrupt, new_id, stored, utc};
 use crate::custom_fields::{definitions_of, keep_archived, live_keys, write_values};
 use crate::errors::{check_version, TxError};
+use crate::imports::{apply_lead, LeadRules};
 use crate::schema::{
     contact_phones, contacts, custom_field_values, customer_events, customers, users,
 };
@@ -358,6 +362,26 @@ pub(crate) fn rewrite_customer(
         .execute(conn)?;
     write_values(conn, &definitions, id, &fields.custom_fields)?;
     record(conn, id, "updated", actor, now, changes)
+}
+
+/// A batch item's refusal as field errors under `/items/<i>`.
+fn batch_errors(i: usize, refused: &DomainError) -> Vec<FieldError> {
+    match refused {
+        DomainError::Validation(errors) => errors
+            .iter()
+            .map(|e| FieldError::new(format!("/items/{i}{}", e.pointer), &e.code, &e.message))
+            .collect(),
+        DomainError::Duplicate { .. } => vec![FieldError::new(
+            format!("/items/{i}"),
+            "duplicate_customer",
+            "a customer with the same phone or email exists",
+        )],
+        other => vec![FieldError::new(
+            format!("/items/{i}"),
+            "refused",
+            other.to_string(),
+        )],
+    }
 }
 
 /// The normalised phone and email of a customer's own fields.
@@ -1182,6 +1206,52 @@ impl CustomerStore for Database {
             let customer = load_visible(conn, &actor.visibility, id)?;
             let contacts = crate::contacts::contacts_of(conn, id, contacts_limit)?;
             Ok((customer, contacts))
+        })
+    }
+
+    fn write_leads(
+        &self,
+        actor: &Actor,
+        items: Vec<BatchLead>,
+        match_on: &[MatchKey],
+        all_or_nothing: bool,
+    ) -> Result<Vec<BatchOutcome>, DomainError> {
+        let now = stored(Utc::now());
+        self.write(|conn| {
+            let mut outcomes = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let rules = LeadRules {
+                    match_on,
+                    on_match: item.on_match,
+                    dry_run: false,
+                    owner_id: item.owner_id.as_deref(),
+                    job_id: None,
+                };
+                let written = conn.transaction(|conn| {
+                    if let Some(owner) = &item.owner_id {
+                        check_owner(conn, &actor.visibility, owner)?;
+                    }
+                    let result = apply_lead(conn, &rules, actor, i as i64, &item.lead, None, now)?;
+                    let id = result.customer_id.ok_or(CUSTOMER)?;
+                    Ok::<_, TxError>((result.outcome, load_visible(conn, &Visibility::All, &id)?))
+                });
+                outcomes.push(match written {
+                    Ok(done) => Ok(done),
+                    Err(TxError::Domain(refused)) => Err(refused),
+                    Err(db) => return Err(db),
+                });
+            }
+            if all_or_nothing && outcomes.iter().any(Result::is_err) {
+                return Err(TxError::Domain(DomainError::Validation(
+                    outcomes
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, o)| o.as_ref().err().map(|e| (i, e)))
+                        .flat_map(|(i, e)| batch_errors(i, e))
+                        .collect(),
+                )));
+            }
+            Ok(outcomes)
         })
     }
 

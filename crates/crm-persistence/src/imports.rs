@@ -227,20 +227,43 @@ fn created_by_row(
         .optional()?)
 }
 
-/// Matches, creates or updates one valid lead as the job says (writing nothing in a dry run).
-fn apply_lead(
+/// How a lead is written: what it is matched on, what a match does, who owns a new customer.
+pub(crate) struct LeadRules<'a> {
+    pub(crate) match_on: &'a [MatchKey],
+    pub(crate) on_match: OnMatch,
+    /// Nothing is written.
+    pub(crate) dry_run: bool,
+    /// The new customer's owner; `None`: the pool.
+    pub(crate) owner_id: Option<&'a str>,
+    /// The import the lead comes from, to name the row that created a matched customer.
+    pub(crate) job_id: Option<&'a str>,
+}
+
+impl<'a> LeadRules<'a> {
+    fn of_job(job: &'a ImportJob) -> Self {
+        Self {
+            match_on: &job.settings.match_on,
+            on_match: job.settings.on_match,
+            dry_run: job.settings.dry_run,
+            owner_id: job.settings.owner_id.as_deref(),
+            job_id: Some(&job.id),
+        }
+    }
+}
+
+/// Matches, creates or updates one valid lead as `rules` say (writing nothing in a dry run).
+pub(crate) fn apply_lead(
     conn: &mut DbConnection,
-    job: &ImportJob,
+    rules: &LeadRules<'_>,
     actor: &Actor,
     row: i64,
     lead: &Lead,
     file_match: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<RowResult, TxError> {
-    let settings = &job.settings;
-    let matching = settings.on_match != OnMatch::CreateAnyway && !settings.match_on.is_empty();
+    let matching = rules.on_match != OnMatch::CreateAnyway && !rules.match_on.is_empty();
     let matches = if matching {
-        let values = lead.match_values(&settings.match_on);
+        let values = lead.match_values(rules.match_on);
         let phones: Vec<&str> = values
             .iter()
             .filter_map(|v| v.strip_prefix("phone:"))
@@ -256,18 +279,28 @@ fn apply_lead(
     let visible = matches
         .iter()
         .find(|(_, owner)| actor.visibility.allows(owner.as_deref()));
+    if rules.on_match == OnMatch::Refuse && !matches.is_empty() {
+        return Err(DomainError::Duplicate {
+            entity: "customer",
+            existing_id: visible.map(|(id, _)| id.clone()),
+        }
+        .into());
+    }
     if let Some((id, _)) = visible {
-        let matched_row = created_by_row(conn, &job.id, id)?;
+        let matched_row = match rules.job_id {
+            Some(job_id) => created_by_row(conn, job_id, id)?,
+            None => None,
+        };
         let current = load_visible(conn, &Visibility::All, id)?;
-        let merged = match settings.on_match {
+        let merged = match rules.on_match {
             OnMatch::UpdateEmptyFields => Some(fill_empty(&current.fields, &lead.customer)),
             OnMatch::Overwrite => Some(overwrite(&current.fields, &lead.customer, &|f| {
                 lead.given.iter().any(|g| g == f)
             })),
-            OnMatch::Skip | OnMatch::CreateAnyway => None,
+            OnMatch::Skip | OnMatch::CreateAnyway | OnMatch::Refuse => None,
         };
         let result = match merged {
-            Some(fields) => update_matched(conn, job, actor, &current, fields, now)?,
+            Some(fields) => update_matched(conn, rules.dry_run, actor, &current, fields, now)?,
             None => outcome(row, RowOutcome::Skipped, Some(id.clone())),
         };
         return Ok(RowResult {
@@ -277,42 +310,35 @@ fn apply_lead(
         });
     }
     if !matches.is_empty() {
-        // A customer the importer may not see: left alone, and not named.
+        // A customer the caller may not see: left alone, and not named.
         return Ok(outcome(row, RowOutcome::Skipped, None));
     }
     if let (Some(earlier), true) = (file_match, matching) {
-        let outcome_then = match settings.on_match {
-            OnMatch::Skip | OnMatch::CreateAnyway => RowOutcome::Skipped,
+        let outcome_then = match rules.on_match {
             OnMatch::UpdateEmptyFields | OnMatch::Overwrite => RowOutcome::Updated,
+            OnMatch::Skip | OnMatch::CreateAnyway | OnMatch::Refuse => RowOutcome::Skipped,
         };
         return Ok(RowResult {
             matched_row: Some(earlier),
             ..outcome(row, outcome_then, None)
         });
     }
-    if settings.dry_run {
+    if rules.dry_run {
         return Ok(outcome(row, RowOutcome::Created, None));
     }
     let id = new_id();
-    insert_customer(
-        conn,
-        actor,
-        &id,
-        &lead.customer,
-        settings.owner_id.as_deref(),
-        now,
-    )?;
+    insert_customer(conn, actor, &id, &lead.customer, rules.owner_id, now)?;
     if let Some(contact) = &lead.contact {
         insert_contact(conn, actor, &id, &new_id(), contact, true, now)?;
     }
     Ok(outcome(row, RowOutcome::Created, Some(id)))
 }
 
-/// Writes the merged fields over a matched customer: `updated`, or `skipped` when the row
+/// Writes the merged fields over a matched customer: `updated`, or `skipped` when the lead
 /// changes nothing.
 fn update_matched(
     conn: &mut DbConnection,
-    job: &ImportJob,
+    dry_run: bool,
     actor: &Actor,
     current: &Customer,
     fields: crm_domain::customers::CustomerFields,
@@ -328,7 +354,7 @@ fn update_matched(
     {
         return Err(duplicate.into());
     }
-    if !job.settings.dry_run {
+    if !dry_run {
         rewrite_customer(conn, actor, current, &fields, &changes, now)?;
     }
     Ok(outcome(0, RowOutcome::Updated, id))
@@ -500,8 +526,9 @@ impl ImportStore for Database {
                 let result = match &row.lead {
                     Err(errors) => failed(row.row, errors.clone()),
                     Ok(lead) => {
+                        let rules = LeadRules::of_job(job);
                         let applied = conn.transaction(|conn| {
-                            apply_lead(conn, job, actor, row.row, lead, row.file_match, now)
+                            apply_lead(conn, &rules, actor, row.row, lead, row.file_match, now)
                         });
                         match applied {
                             Ok(result) => RowResult {

@@ -79,7 +79,11 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
         | "get_contact"
         | "get_customer_overview"
         | "get_customer_score" => Rule::new(AnyUser, Some(Scope::CustomersRead)),
-        "create_customer" | "update_customer" | "create_contact" | "update_contact"
+        "create_customer"
+        | "create_customer_batch"
+        | "update_customer"
+        | "create_contact"
+        | "update_contact"
         | "delete_contact" => Rule::new(AnyUser, Some(Scope::CustomersWrite)),
         "delete_customer" | "assign_customer" => {
             Rule::new(Roles(ADMIN_OR_MANAGER), Some(Scope::CustomersWrite))

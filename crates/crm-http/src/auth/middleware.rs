@@ -58,6 +58,15 @@ pub(crate) async fn authorize(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
+    // A concrete path wins over a template (`/customers/batch` is not a customer id): a method
+    // it does not have is a 405, whatever template the path also fits.
+    if let Some(methods) = state
+        .spec
+        .routes
+        .concrete_without(req.method().as_str(), req.path())
+    {
+        return Ok(req.error_response(ApiError::method_not_allowed(methods)));
+    }
     let operation = req.match_pattern().and_then(|pattern| {
         state
             .spec

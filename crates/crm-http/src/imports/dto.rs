@@ -177,7 +177,10 @@ impl From<ImportJob> for ImportDto {
             },
             match_on: s.match_on.iter().map(|k| k.as_str().to_string()).collect(),
             on_match: match s.on_match {
-                crm_domain::imports::OnMatch::Skip => OnMatchDto::Skip,
+                // Jobs never refuse matches; a stored `refuse` reads as skipping them.
+                crm_domain::imports::OnMatch::Skip | crm_domain::imports::OnMatch::Refuse => {
+                    OnMatchDto::Skip
+                }
                 crm_domain::imports::OnMatch::UpdateEmptyFields => OnMatchDto::UpdateEmptyFields,
                 crm_domain::imports::OnMatch::Overwrite => OnMatchDto::Overwrite,
                 crm_domain::imports::OnMatch::CreateAnyway => OnMatchDto::CreateAnyway,

@@ -109,7 +109,7 @@ pub(crate) fn custom_keys(stores: &Stores) -> Result<Vec<String>, DomainError> {
 }
 
 /// What every row is checked against, read once.
-fn rules(state: &ApiState) -> Result<RowRules, DomainError> {
+pub(crate) fn rules(state: &ApiState) -> Result<RowRules, DomainError> {
     let stores = &state.stores;
     let definitions = stores
         .custom_fields

@@ -104,8 +104,7 @@ fn split_list(cell: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 /// The lead body a CSV row writes: trimmed, non-empty cells under their fields; kinds and lead
-/// sources read as spreadsheets write them. Values a single create could never take (a kind,
-/// status or gender outside its list) are reported here.
+/// sources read as spreadsheets write them.
 pub(crate) fn csv_body(
     cells: &csv::StringRecord,
     columns: &Columns,
@@ -114,7 +113,7 @@ pub(crate) fn csv_body(
     let mut body = Map::new();
     let mut contact = Map::new();
     let mut custom = Map::new();
-    let mut errors = Vec::new();
+    let errors = Vec::new();
     for (i, target) in columns.targets.iter().enumerate() {
         let Some(target) = target else { continue };
         let cell = cells.get(i).unwrap_or_default().trim();
@@ -123,39 +122,10 @@ pub(crate) fn csv_body(
         }
         match target {
             Target::Customer("kind") => {
-                let kind = kind_word(cell);
-                if kind == "company" || kind == "individual" {
-                    body.insert("kind".into(), kind.into());
-                } else {
-                    errors.push(row_error(
-                        Some(columns.headers[i].trim().to_string()),
-                        FieldError::new(
-                            "/kind",
-                            "invalid_kind",
-                            "not a kind: company (企业, B2B) or individual (个人, B2C)",
-                        ),
-                    ));
-                }
+                body.insert("kind".into(), kind_word(cell).into());
             }
             Target::Customer(field @ ("status" | "gender")) => {
-                let word = cell.to_lowercase();
-                let allowed: &[&str] = if *field == "status" {
-                    &["lead", "prospect", "customer", "inactive"]
-                } else {
-                    &["male", "female", "other", "undisclosed"]
-                };
-                if allowed.contains(&word.as_str()) {
-                    body.insert((*field).into(), word.into());
-                } else {
-                    errors.push(row_error(
-                        Some(columns.headers[i].trim().to_string()),
-                        FieldError::new(
-                            format!("/{field}"),
-                            format!("invalid_{field}"),
-                            format!("one of {}", allowed.join(", ")),
-                        ),
-                    ));
-                }
+                body.insert((*field).into(), cell.to_lowercase().into());
             }
             Target::Customer("lead_source") => {
                 let key = lead_source_key(cell, &rules.sources).unwrap_or_else(|| cell.into());
@@ -192,6 +162,25 @@ pub(crate) fn csv_body(
     (body, errors)
 }
 
+/// The customer fields with a closed list of values: the field, its values, the message.
+const CHOICES: &[(&str, &[&str], &str)] = &[
+    (
+        "kind",
+        &["company", "individual"],
+        "not a kind: company (企业, B2B) or individual (个人, B2C)",
+    ),
+    (
+        "status",
+        &["lead", "prospect", "customer", "inactive"],
+        "one of lead, prospect, customer, inactive",
+    ),
+    (
+        "gender",
+        &["male", "female", "other", "undisclosed"],
+        "one of male, female, other, undisclosed",
+    ),
+];
+
 /// Checks a lead body (a customer create body plus an optional `contact` create body) and
 /// gives the lead, or every problem with its pointer and, through `column_of`, its column.
 pub(crate) fn check_lead(
@@ -210,6 +199,20 @@ pub(crate) fn check_lead(
         let column = column_of(&e.pointer);
         errors.push(row_error(column, e));
     };
+    // A value outside a closed list is reported like any other bad field, and the rest of the
+    // lead is still checked (with the list's first value standing in).
+    for (field, allowed, message) in CHOICES {
+        if let Some(Value::String(value)) = body.get(*field) {
+            if !allowed.contains(&value.as_str()) {
+                failed(FieldError::new(
+                    format!("/{field}"),
+                    format!("invalid_{field}"),
+                    *message,
+                ));
+                body.insert((*field).into(), allowed[0].into());
+            }
+        }
+    }
     let customer = match serde_path_to_error::deserialize::<_, CustomerBody>(Value::Object(body)) {
         Ok(mut customer) => {
             let custom = customer.custom_fields.take().flatten();
