@@ -652,6 +652,27 @@ fn rows() -> Vec<Row> {
             [204, 403, 403, 403, 403, 401],
         ),
         (
+            "create_customer_merge",
+            "POST",
+            "/api/v1/customers/merges",
+            Some(json!({"survivor_id": "{survivor}", "duplicate_ids": ["{duplicate}"]})),
+            [201, 201, 403, 403, 403, 401],
+        ),
+        (
+            "get_customer_merge",
+            "GET",
+            "/api/v1/customers/merges/{merge}",
+            None,
+            [200, 200, 403, 403, 200, 401],
+        ),
+        (
+            "undo_customer_merge",
+            "POST",
+            "/api/v1/customers/merges/{merge}/undo",
+            None,
+            [200, 200, 403, 403, 403, 401],
+        ),
+        (
             "create_customer_batch",
             "POST",
             "/api/v1/customers/batch",
@@ -884,6 +905,30 @@ async fn every_caller_gets_exactly_its_rights(db: TestDatabase) {
                 })
                 .map(|f| f.id)
                 .unwrap_or_else(|e| panic!("{e}"));
+            // Two pool customers to merge, and a merge of two others by the admin.
+            let survivor = seed_customer(&db, &format!("Survivor {n}"), None);
+            let duplicate = seed_customer(&db, &format!("Duplicate {n}"), None);
+            let merge = {
+                use crm_domain::ports::{Actor, CustomerStore};
+                let kept = seed_customer(&db, &format!("Kept {n}"), None);
+                let gone = seed_customer(&db, &format!("Gone {n}"), None);
+                let actor = Actor {
+                    id: admin.clone(),
+                    visibility: crm_domain::identity::Visibility::All,
+                };
+                db.database()
+                    .merge_customers(
+                        &actor,
+                        &kept,
+                        &[gone],
+                        &Default::default(),
+                        false,
+                        chrono::Utc::now(),
+                    )
+                    .ok()
+                    .and_then(|m| m.id)
+                    .unwrap_or_default()
+            };
             // A finished import by the rep, whom the manager manages.
             let import = {
                 use crm_domain::ports::ImportStore;
@@ -983,6 +1028,9 @@ async fn every_caller_gets_exactly_its_rights(db: TestDatabase) {
                 ("field", field.as_str()),
                 ("archived_field", archived_field.as_str()),
                 ("import", import.as_str()),
+                ("survivor", survivor.as_str()),
+                ("duplicate", duplicate.as_str()),
+                ("merge", merge.as_str()),
             ];
             let uri = fill(path, n, &ids);
             let body: Option<Value> = body

@@ -11,13 +11,11 @@ use crm_persistence::test_support::TestDatabase;
 use crm_tests::{api_state, backend_tests, header, login, pointers, request, seed_user, send};
 use serde_json::{json, Value};
 
-const SAMPLE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/data/leads-sample.csv"
-);
+/// The messy sample lead file and the outcome a correct import of it must have.
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/leads-sample.csv");
 const TRUTH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/data/leads-sample.csv.truth.json"
+    "/fixtures/leads-sample.csv.truth.json"
 );
 
 /// An upload of `body` with this content type and query.

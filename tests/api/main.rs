@@ -12,6 +12,7 @@ mod idempotency;
 mod identity;
 mod imports;
 mod lead_sources;
+mod merges;
 mod opportunities;
 mod pipelines;
 mod products;

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod imports;
 pub mod keys;
 pub mod lead_sources;
+pub mod merges;
 pub mod money;
 pub mod opportunities;
 pub mod page;

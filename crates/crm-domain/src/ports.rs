@@ -277,6 +277,31 @@ pub trait CustomerStore: Send + Sync {
         match_on: &[crate::imports::MatchKey],
         all_or_nothing: bool,
     ) -> Result<Vec<BatchOutcome>, DomainError>;
+    /// Merges `duplicate_ids` into `survivor_id` (all visible, else `NotFound`): the survivor
+    /// keeps the fields [`crate::merges::merged_fields`] gives, the duplicates' contacts,
+    /// activities and opportunities move to it, the duplicates are soft-deleted, and the merge is
+    /// recorded. A dry run writes nothing and answers what would happen.
+    fn merge_customers(
+        &self,
+        actor: &Actor,
+        survivor_id: &str,
+        duplicate_ids: &[String],
+        choices: &std::collections::BTreeMap<String, String>,
+        dry_run: bool,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::merges::Merge, DomainError>;
+    /// A recorded merge whose survivor the actor may see.
+    fn customer_merge(&self, actor: &Actor, id: &str) -> Result<crate::merges::Merge, DomainError>;
+    /// Undoes a merge within [`crate::merges::UNDO_DAYS`]: the duplicates come back with what
+    /// moved from them, the survivor gets its fields back. `Conflict` when already undone
+    /// (`already_undone`), too old (`undo_expired`) or the survivor changed since
+    /// (`survivor_changed`).
+    fn undo_merge(
+        &self,
+        actor: &Actor,
+        id: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::merges::Merge, DomainError>;
     /// The customer's history, newest first.
     fn customer_history(
         &self,

@@ -27,7 +27,8 @@ pub(crate) const REPLAYED: HeaderName = HeaderName::from_static("idempotent-repl
 pub(crate) const KEY_MAX: usize = 255;
 
 /// The operations that create a record and so accept `Idempotency-Key`.
-pub(crate) const CREATING_OPERATIONS: [&str; 17] = [
+pub(crate) const CREATING_OPERATIONS: [&str; 18] = [
+    "create_customer_merge",
     "create_customer_batch",
     "create_import",
     "create_user",

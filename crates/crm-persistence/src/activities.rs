@@ -254,7 +254,7 @@ fn check_opportunity(
 /// Recomputes the customer's latest activity, earliest open follow-up and score (at `now`).
 /// These derived fields do not change the customer's version: a rep editing the customer is not
 /// refused because a colleague logged a call.
-fn refresh_customer(
+pub(crate) fn refresh_customer(
     conn: &mut DbConnection,
     customer_id: &str,
     now: DateTime<Utc>,

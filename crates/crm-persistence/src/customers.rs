@@ -29,9 +29,10 @@ use crate::schema::{
 };
 use crate::{Database, DbConnection};
 
-#[derive(Queryable, Selectable)]
+/// A customer's row as stored (also kept whole, as JSON, by merges to be undone).
+#[derive(Queryable, Selectable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = customers)]
-struct CustomerRow {
+pub(crate) struct CustomerRow {
     id: String,
     kind: String,
     name: String,
@@ -63,7 +64,7 @@ struct CustomerRow {
 }
 
 impl CustomerRow {
-    fn into_domain(self) -> Result<Customer, DomainError> {
+    pub(crate) fn into_domain(self) -> Result<Customer, DomainError> {
         let phone = match (self.phone, self.phone_normalized) {
             (Some(display), Some(normalized)) => Some(Phone {
                 display,
@@ -1253,6 +1254,45 @@ impl CustomerStore for Database {
             }
             Ok(outcomes)
         })
+    }
+
+    fn merge_customers(
+        &self,
+        actor: &Actor,
+        survivor_id: &str,
+        duplicate_ids: &[String],
+        choices: &std::collections::BTreeMap<String, String>,
+        dry_run: bool,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<crm_domain::merges::Merge, DomainError> {
+        self.write(|conn| {
+            crate::merges::merge_customers(
+                conn,
+                actor,
+                survivor_id,
+                duplicate_ids,
+                choices,
+                dry_run,
+                now,
+            )
+        })
+    }
+
+    fn customer_merge(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<crm_domain::merges::Merge, DomainError> {
+        self.read(|conn| crate::merges::customer_merge(conn, actor, id))
+    }
+
+    fn undo_merge(
+        &self,
+        actor: &Actor,
+        id: &str,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<crm_domain::merges::Merge, DomainError> {
+        self.write(|conn| crate::merges::undo_merge(conn, actor, id, now))
     }
 
     fn customer_history(

@@ -459,3 +459,19 @@ diesel::table! {
         errors -> Text,
     }
 }
+
+diesel::table! {
+    /// Merges of duplicate customers, undoable for 30 days.
+    customer_merges (id) {
+        id -> Text,
+        survivor_id -> Text,
+        duplicate_ids -> Text,
+        survivor_before -> Text,
+        survivor_version -> BigInt,
+        moved -> Text,
+        merged_by -> Text,
+        merged_at -> Timestamp,
+        undone_at -> Nullable<Timestamp>,
+        undone_by -> Nullable<Text>,
+    }
+}

@@ -85,6 +85,10 @@ pub(crate) fn rule(operation_id: &str) -> Option<Rule> {
         | "create_contact"
         | "update_contact"
         | "delete_contact" => Rule::new(AnyUser, Some(Scope::CustomersWrite)),
+        "create_customer_merge" | "undo_customer_merge" => {
+            Rule::new(Roles(ADMIN_OR_MANAGER), Some(Scope::CustomersWrite))
+        }
+        "get_customer_merge" => Rule::new(Roles(ADMIN_OR_MANAGER), Some(Scope::CustomersRead)),
         "delete_customer" | "assign_customer" => {
             Rule::new(Roles(ADMIN_OR_MANAGER), Some(Scope::CustomersWrite))
         }

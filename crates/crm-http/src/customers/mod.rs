@@ -2,4 +2,5 @@
 
 pub(crate) mod batch;
 pub(crate) mod dto;
+pub(crate) mod merges;
 pub(crate) mod routes;
