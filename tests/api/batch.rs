@@ -104,6 +104,59 @@ async fn each_item_is_created_or_refused_like_a_single_create(db: TestDatabase) 
     assert_eq!(count!(&app, &admin), 3, "existing + two created");
 }
 
+async fn custom_fields_are_checked_per_item(db: TestDatabase) {
+    seed_user(&db, "admin@example.com", Role::Admin);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (admin, _) = login(&app, "admin@example.com").await;
+    for definition in [
+        json!({"entity": "customer", "key": "budget", "label": "Budget", "type": "integer",
+            "rules": {"min": 0}}),
+        json!({"entity": "customer", "key": "region", "label": "Region", "type": "text",
+            "required": true}),
+    ] {
+        let (status, _, field) = send(
+            &app,
+            request(
+                "POST",
+                "/api/v1/custom-fields",
+                Some(&admin),
+                Some(definition),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{field}");
+    }
+    let (status, _, answer) = send(
+        &app,
+        batch(&admin, json!({"items": [
+            {"kind": "company", "name": "Fine", "custom_fields": {"budget": 10, "region": "north"}},
+            {"kind": "company", "name": "Bad", "custom_fields": {"budget": -1, "colour": "red"}}
+        ]})),
+    )
+    .await;
+    assert_eq!(status, 207, "{answer}");
+    assert_eq!(
+        answer["results"][0]["customer"]["custom_fields"],
+        json!({"budget": 10, "region": "north"})
+    );
+    let mut bad: Vec<(&str, &str)> = answer["results"][1]["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| Some((e["pointer"].as_str()?, e["code"].as_str()?)))
+        .collect();
+    bad.sort();
+    assert_eq!(
+        bad,
+        [
+            ("/items/1/custom_fields/budget", "too_small"),
+            ("/items/1/custom_fields/colour", "unknown_field"),
+            ("/items/1/custom_fields/region", "required"),
+        ]
+    );
+    assert_eq!(count!(&app, &admin), 1);
+}
+
 async fn upserts_change_the_matching_customer(db: TestDatabase) {
     seed_user(&db, "admin@example.com", Role::Admin);
     let app = test::init_service(crm_http::app(api_state(&db))).await;
@@ -216,6 +269,7 @@ async fn atomic_batches_write_all_or_nothing(db: TestDatabase) {
 
 backend_tests!(async actix:
     each_item_is_created_or_refused_like_a_single_create,
+    custom_fields_are_checked_per_item,
     upserts_change_the_matching_customer,
     atomic_batches_write_all_or_nothing,
 );
