@@ -745,6 +745,7 @@ fn seed_customer(db: &TestDatabase, name: &str, owner: Option<String>) -> String
         classification: None,
         lead_source: None,
         tags: Vec::new(),
+        external_id: None,
         custom_fields: Default::default(),
     };
     let actor = Actor {

@@ -157,6 +157,90 @@ async fn custom_fields_are_checked_per_item(db: TestDatabase) {
     assert_eq!(count!(&app, &admin), 1);
 }
 
+async fn external_ids_identify_customers(db: TestDatabase) {
+    seed_user(&db, "admin@example.com", Role::Admin);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (admin, _) = login(&app, "admin@example.com").await;
+    let create = |body: Value| request("POST", "/api/v1/customers", Some(&admin), Some(body));
+    let (status, _, first) = send(
+        &app,
+        create(json!({"kind": "company", "name": "Acme", "external_id": "ERP-1001"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(first["external_id"], "ERP-1001");
+    let (status, _, problem) = send(
+        &app,
+        create(json!({"kind": "company", "name": "Other", "external_id": "ERP-1001"})),
+    )
+    .await;
+    assert_eq!(status, 409, "{problem}");
+    assert_eq!(problem["existing_id"], first["id"]);
+    let (status, _, problem) = send(
+        &app,
+        create(json!({"kind": "company", "name": "Other", "external_id": " ERP-1002"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(pointers(&problem), ["/external_id"]);
+    // Upserts and imports find the customer by it.
+    let (_, _, answer) = send(
+        &app,
+        batch(
+            &admin,
+            json!({"mode": "upsert", "match_on": ["external_id"], "items": [
+            {"kind": "company", "name": "Acme Group", "external_id": "ERP-1001"}]}),
+        ),
+    )
+    .await;
+    assert_eq!(answer["results"][0]["status"], 200, "{answer}");
+    assert_eq!(answer["results"][0]["customer"]["id"], first["id"]);
+    assert_eq!(answer["results"][0]["customer"]["name"], "Acme Group");
+    let (status, _, job) = send(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/v1/imports?match_on=external_id&on_match=overwrite")
+            .insert_header(("Authorization", format!("Bearer {admin}")))
+            .insert_header(("Content-Type", "text/csv"))
+            .set_payload(
+                "Company,External ID,Industry\nAcme AG,ERP-1001,Retail\nNew Co,ERP-1002,\n",
+            ),
+    )
+    .await;
+    assert_eq!(status, 202, "{job}");
+    let uri = format!("/api/v1/imports/{}", job["id"].as_str().unwrap_or_default());
+    let mut job = job;
+    for _ in 0..500 {
+        let (_, _, now) = send(&app, request("GET", &uri, Some(&admin), None)).await;
+        job = now;
+        if job["status"] == "completed" {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        job["counts"],
+        json!({"created": 1, "updated": 1, "skipped": 0, "failed": 0}),
+        "{job}"
+    );
+    let (_, _, read) = send(
+        &app,
+        request(
+            "GET",
+            &format!(
+                "/api/v1/customers/{}",
+                first["id"].as_str().unwrap_or_default()
+            ),
+            Some(&admin),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(read["name"], "Acme AG");
+    assert_eq!(read["industry"], "Retail");
+    assert_eq!(count!(&app, &admin), 2);
+}
+
 async fn upserts_change_the_matching_customer(db: TestDatabase) {
     seed_user(&db, "admin@example.com", Role::Admin);
     let app = test::init_service(crm_http::app(api_state(&db))).await;
@@ -270,6 +354,7 @@ async fn atomic_batches_write_all_or_nothing(db: TestDatabase) {
 backend_tests!(async actix:
     each_item_is_created_or_refused_like_a_single_create,
     custom_fields_are_checked_per_item,
+    external_ids_identify_customers,
     upserts_change_the_matching_customer,
     atomic_batches_write_all_or_nothing,
 );

@@ -33,7 +33,8 @@ async fn create_read_and_list_a_customer(db: TestDatabase) {
         "company_size": null, "website": "https://xingchen.example.cn", "address": null, "tax_id": null,
         "gender": null, "birthday": null, "phone": "138-1234-5678", "phone_e164": "+8613812345678",
         "email": "Buyer@XingChen.example.cn", "status": "lead", "classification": null,
-        "lead_source": "trade_show", "tags": ["vip", "east"], "custom_fields": {}, "owner_id": rep, "score": 0,
+        "lead_source": "trade_show", "tags": ["vip", "east"], "external_id": null, "custom_fields": {},
+        "owner_id": rep, "score": 0,
         "last_activity_at": null, "next_follow_up_at": null, "deleted_at": null
     });
     expected["created_at"] = customer["created_at"].clone();

@@ -105,9 +105,15 @@ pub struct CustomerFields {
     pub lead_source: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
+    /// The customer's id in another system (unique among live customers), for imports and
+    /// integrations to match on.
+    pub external_id: Option<String>,
     /// Custom field values by key, canonical (see [`crate::custom_fields`]).
     pub custom_fields: std::collections::BTreeMap<String, serde_json::Value>,
 }
+
+/// The longest external id.
+pub const EXTERNAL_ID_MAX: usize = 100;
 
 /// A customer as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +172,7 @@ impl CustomerFields {
             ("classification", json!(self.classification)),
             ("lead_source", json!(self.lead_source)),
             ("tags", json!(self.tags)),
+            ("external_id", json!(self.external_id)),
         ]
     }
 
@@ -245,6 +252,7 @@ mod tests {
             classification: None,
             lead_source: None,
             tags: vec![],
+            external_id: None,
             custom_fields: Default::default(),
         }
     }

@@ -33,6 +33,8 @@ pub enum MatchKey {
     Email,
     /// The normalised phone (E.164; customer's own or a contact's).
     Phone,
+    /// The customer's id in another system, as written.
+    ExternalId,
 }
 
 /// What a row that matches an existing customer does.
@@ -97,7 +99,7 @@ macro_rules! named {
 
 named!(ImportFormat { Csv => "csv", JsonLines => "jsonl" });
 named!(ImportMode { Partial => "partial", Atomic => "atomic" });
-named!(MatchKey { Email => "email", Phone => "phone" });
+named!(MatchKey { Email => "email", Phone => "phone", ExternalId => "external_id" });
 named!(OnMatch {
     Skip => "skip",
     UpdateEmptyFields => "update_empty_fields",
@@ -130,7 +132,8 @@ pub enum Target {
 }
 
 /// Customer fields a column may fill.
-pub const CUSTOMER_TARGETS: [&str; 15] = [
+pub const CUSTOMER_TARGETS: [&str; 16] = [
+    "external_id",
     "name",
     "kind",
     "legal_name",
@@ -273,6 +276,10 @@ const HEADER_DEFAULTS: &[(&str, &[&str])] = &[
     ),
     ("website", &["网站", "官网", "website", "web", "url"]),
     ("tags", &["标签", "tags"]),
+    (
+        "external_id",
+        &["外部编号", "外部id", "external id", "externalid", "crm id"],
+    ),
     ("status", &["状态", "status"]),
     ("legal_name", &["公司全称", "法定名称", "legal name"]),
     ("tax_id", &["税号", "纳税人识别号", "tax id", "vat id"]),
@@ -603,6 +610,10 @@ impl Lead {
                 .chain(self.contact.iter().flat_map(|c| c.phones.iter()));
             values.extend(phones.map(|p| format!("phone:{}", p.normalized)));
         }
+        if keys.contains(&MatchKey::ExternalId) {
+            let ids = self.customer.external_id.iter();
+            values.extend(ids.map(|id| format!("external_id:{id}")));
+        }
         values.sort();
         values.dedup();
         values
@@ -641,6 +652,7 @@ pub fn fill_empty(current: &CustomerFields, lead: &CustomerFields) -> CustomerFi
         } else {
             current.tags.clone()
         },
+        external_id: fill(&current.external_id, &lead.external_id),
         custom_fields,
     }
 }

@@ -16,7 +16,8 @@ pub const DUPLICATES_MAX: usize = 10;
 const TAGS_MAX: usize = 20;
 
 /// The customer fields a choice may name (besides `custom_fields.<key>`).
-pub const FIELDS: [&str; 16] = [
+pub const FIELDS: [&str; 17] = [
+    "external_id",
     "kind",
     "name",
     "legal_name",
@@ -66,6 +67,7 @@ fn take(target: &mut CustomerFields, source: &CustomerFields, field: &str) -> bo
         "classification" => target.classification = source.classification.clone(),
         "lead_source" => target.lead_source = source.lead_source.clone(),
         "tags" => target.tags = source.tags.clone(),
+        "external_id" => target.external_id = source.external_id.clone(),
         _ => return false,
     }
     true
@@ -97,6 +99,7 @@ pub fn merged_fields(
         fill(&mut merged.gender, &theirs.gender);
         fill(&mut merged.classification, &theirs.classification);
         fill(&mut merged.lead_source, &theirs.lead_source);
+        fill(&mut merged.external_id, &theirs.external_id);
         if merged.birthday.is_none() {
             merged.birthday = theirs.birthday;
         }
@@ -211,6 +214,7 @@ mod tests {
                 classification: None,
                 lead_source: None,
                 tags: vec![],
+                external_id: None,
                 custom_fields: BTreeMap::new(),
             },
             owner_id: None,

@@ -206,7 +206,12 @@ fn refuse_duplicate(
         .map(|p| p.normalized.as_str())
         .collect();
     let email = fields.email.as_ref().map(|e| e.normalized.as_str());
-    match find_duplicate(conn, visibility, &phones, email, Some(customer_id))? {
+    let points = crate::customers::Points {
+        phones,
+        emails: email.into_iter().collect(),
+        external_ids: Vec::new(),
+    };
+    match find_duplicate(conn, visibility, &points, Some(customer_id))? {
         Some(duplicate) => Err(duplicate.into()),
         None => Ok(()),
     }

@@ -61,6 +61,7 @@ pub(crate) struct CustomerRow {
     deleted_at: Option<NaiveDateTime>,
     version: i64,
     custom_fields: String,
+    external_id: Option<String>,
 }
 
 impl CustomerRow {
@@ -100,6 +101,7 @@ impl CustomerRow {
                 lead_source: self.lead_source,
                 tags: serde_json::from_str(&self.tags)
                     .map_err(|_| corrupt("customers.tags", &self.tags))?,
+                external_id: self.external_id,
                 custom_fields: serde_json::from_str(&self.custom_fields)
                     .map_err(|_| corrupt("customers.custom_fields", &self.custom_fields))?,
             },
@@ -139,6 +141,7 @@ struct CustomerWrite<'a> {
     lead_source: Option<&'a str>,
     tags: String,
     custom_fields: String,
+    external_id: Option<&'a str>,
 }
 
 impl<'a> CustomerWrite<'a> {
@@ -164,6 +167,7 @@ impl<'a> CustomerWrite<'a> {
             tags: serde_json::to_string(&f.tags).map_err(DomainError::internal)?,
             custom_fields: serde_json::to_string(&f.custom_fields)
                 .map_err(DomainError::internal)?,
+            external_id: f.external_id.as_deref(),
         })
     }
 }
@@ -219,16 +223,28 @@ pub(crate) fn load_visible(
     Ok(customer)
 }
 
-/// Live customers other than `except` that have one of `phones` or `emails` (normalised) as
-/// their own or on one of their live contacts, with their owners, in id order (at most a few
-/// per kind of match).
+/// What finds a customer: normalised phones and emails (its own or its live contacts') and
+/// external ids.
+#[derive(Debug, Default)]
+pub(crate) struct Points<'a> {
+    pub(crate) phones: Vec<&'a str>,
+    pub(crate) emails: Vec<&'a str>,
+    pub(crate) external_ids: Vec<&'a str>,
+}
+
+/// Live customers other than `except` that have one of `points`, with their owners, in id
+/// order (at most a few per kind of match).
 pub(crate) fn matching_customers(
     conn: &mut DbConnection,
-    phones: &[&str],
-    emails: &[&str],
+    points: &Points<'_>,
     except: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, TxError> {
-    if phones.is_empty() && emails.is_empty() {
+    let Points {
+        phones,
+        emails,
+        external_ids,
+    } = points;
+    if phones.is_empty() && emails.is_empty() && external_ids.is_empty() {
         return Ok(Vec::new());
     }
     const MATCHES: i64 = 20;
@@ -239,7 +255,8 @@ pub(crate) fn matching_customers(
         .filter(
             customers::phone_normalized
                 .eq_any(phones)
-                .or(customers::email_normalized.eq_any(emails)),
+                .or(customers::email_normalized.eq_any(emails))
+                .or(customers::external_id.eq_any(external_ids)),
         )
         .select((customers::id, customers::owner_id))
         .order(customers::id.asc())
@@ -278,18 +295,15 @@ pub(crate) fn matching_customers(
     Ok(matches)
 }
 
-/// `Duplicate` when a live customer other than `except` has one of `phones` or `email`
-/// (normalised) as its own or on one of its live contacts. The error names the first such
-/// customer the caller may see, and no customer when they may see none of them.
+/// `Duplicate` when a live customer other than `except` has one of `points`. The error names
+/// the first such customer the caller may see, and no customer when they may see none of them.
 pub(crate) fn find_duplicate(
     conn: &mut DbConnection,
     visibility: &Visibility,
-    phones: &[&str],
-    email: Option<&str>,
+    points: &Points<'_>,
     except: Option<&str>,
 ) -> Result<Option<DomainError>, TxError> {
-    let emails: Vec<&str> = email.into_iter().collect();
-    let matches = matching_customers(conn, phones, &emails, except)?;
+    let matches = matching_customers(conn, points, except)?;
     if matches.is_empty() {
         return Ok(None);
     }
@@ -386,11 +400,12 @@ fn batch_errors(i: usize, refused: &DomainError) -> Vec<FieldError> {
 }
 
 /// The normalised phone and email of a customer's own fields.
-pub(crate) fn own_points(fields: &CustomerFields) -> (Vec<&str>, Option<&str>) {
-    (
-        fields.phone.iter().map(|p| p.normalized.as_str()).collect(),
-        fields.email.as_ref().map(|e| e.normalized.as_str()),
-    )
+pub(crate) fn own_points(fields: &CustomerFields) -> Points<'_> {
+    Points {
+        phones: fields.phone.iter().map(|p| p.normalized.as_str()).collect(),
+        emails: fields.email.iter().map(|e| e.normalized.as_str()).collect(),
+        external_ids: fields.external_id.iter().map(String::as_str).collect(),
+    }
 }
 
 pub(crate) fn record(
@@ -961,9 +976,8 @@ impl CustomerStore for Database {
                 check_owner(conn, &actor.visibility, owner)?;
             }
             if !allow_duplicate {
-                let (phones, email) = own_points(&fields);
                 if let Some(duplicate) =
-                    find_duplicate(conn, &actor.visibility, &phones, email, None)?
+                    find_duplicate(conn, &actor.visibility, &own_points(&fields), None)?
                 {
                     return Err(duplicate.into());
                 }
@@ -1066,11 +1080,10 @@ impl CustomerStore for Database {
             }
             let contact_changed = changes
                 .iter()
-                .any(|c| c.field == "phone" || c.field == "email");
+                .any(|c| ["phone", "email", "external_id"].contains(&c.field.as_str()));
             if contact_changed {
-                let (phones, email) = own_points(&fields);
                 if let Some(duplicate) =
-                    find_duplicate(conn, &actor.visibility, &phones, email, Some(id))?
+                    find_duplicate(conn, &actor.visibility, &own_points(&fields), Some(id))?
                 {
                     return Err(duplicate.into());
                 }

@@ -17,7 +17,8 @@ use serde_json::{json, Value};
 use crate::contacts::insert_contact;
 use crate::convert::{corrupt, new_id, stored, utc};
 use crate::customers::{
-    find_duplicate, insert_customer, load_visible, matching_customers, own_points, rewrite_customer,
+    find_duplicate, insert_customer, load_visible, matching_customers, own_points,
+    rewrite_customer, Points,
 };
 use crate::errors::TxError;
 use crate::schema::{import_rows, import_uploads, imports};
@@ -272,7 +273,16 @@ pub(crate) fn apply_lead(
             .iter()
             .filter_map(|v| v.strip_prefix("email:"))
             .collect();
-        matching_customers(conn, &phones, &emails, None)?
+        let external_ids: Vec<&str> = values
+            .iter()
+            .filter_map(|v| v.strip_prefix("external_id:"))
+            .collect();
+        let points = Points {
+            phones,
+            emails,
+            external_ids,
+        };
+        matching_customers(conn, &points, None)?
     } else {
         Vec::new()
     };
@@ -349,8 +359,8 @@ fn update_matched(
     if changes.is_empty() {
         return Ok(outcome(0, RowOutcome::Skipped, id));
     }
-    let (phones, email) = own_points(&fields);
-    if let Some(duplicate) = find_duplicate(conn, &Visibility::All, &phones, email, id.as_deref())?
+    if let Some(duplicate) =
+        find_duplicate(conn, &Visibility::All, &own_points(&fields), id.as_deref())?
     {
         return Err(duplicate.into());
     }

@@ -119,6 +119,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamp>,
         version -> BigInt,
         custom_fields -> Text,
+        external_id -> Nullable<Text>,
     }
 }
 

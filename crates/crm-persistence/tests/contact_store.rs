@@ -69,6 +69,7 @@ fn setup(db: &TestDatabase) -> (Actor, Actor, String) {
         classification: None,
         lead_source: None,
         tags: vec![],
+        external_id: None,
         custom_fields: Default::default(),
     };
     let customer = ok(store.create_customer(&a, fields, Some(ids[0].clone()), false));
@@ -197,6 +198,7 @@ fn customer(name: &str, phone: Option<&str>, email: Option<&str>) -> CustomerFie
         classification: None,
         lead_source: None,
         tags: vec![],
+        external_id: None,
         custom_fields: Default::default(),
     }
 }

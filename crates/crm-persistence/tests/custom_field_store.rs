@@ -56,6 +56,7 @@ fn customer(name: &str, values: serde_json::Value) -> CustomerFields {
         classification: None,
         lead_source: None,
         tags: vec![],
+        external_id: None,
         custom_fields: serde_json::from_value(values).unwrap_or_default(),
     }
 }

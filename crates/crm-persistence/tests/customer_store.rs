@@ -43,6 +43,7 @@ fn fields(name: &str, phone: Option<&str>, email: Option<&str>) -> CustomerField
         classification: None,
         lead_source: None,
         tags: vec!["vip".into()],
+        external_id: None,
         custom_fields: Default::default(),
     }
 }

@@ -52,6 +52,7 @@ fn customer(db: &TestDatabase, name: &str, owner: Option<String>) -> String {
         classification: None,
         lead_source: None,
         tags: vec![],
+        external_id: None,
         custom_fields: Default::default(),
     };
     ok(db

@@ -97,6 +97,8 @@ pub(crate) enum MatchKeyDto {
     Email,
     /// Normalised phone.
     Phone,
+    /// The customer's id in another system.
+    ExternalId,
 }
 
 /// A batch of customers.
@@ -114,9 +116,9 @@ pub(crate) struct BatchBody {
     /// `create` (default) or `upsert`.
     #[serde(default)]
     pub mode: BatchMode,
-    /// Upsert: what finds an existing customer (default both).
+    /// Upsert: what finds an existing customer (default email and phone).
     #[serde(default)]
-    #[schema(max_items = 2)]
+    #[schema(max_items = 3)]
     pub match_on: Option<Vec<MatchKeyDto>>,
     /// Upsert: what a match does (default `overwrite`).
     #[serde(default)]
@@ -208,6 +210,7 @@ pub(crate) async fn create_customer_batch(
             .map(|k| match k {
                 MatchKeyDto::Email => MatchKey::Email,
                 MatchKeyDto::Phone => MatchKey::Phone,
+                MatchKeyDto::ExternalId => MatchKey::ExternalId,
             })
             .collect(),
     };

@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_domain::contact_points::{Phone, PhoneRegion};
-use crm_domain::customers::{Customer, CustomerFields, CustomerKind, LifecycleStatus};
+use crm_domain::customers::{
+    Customer, CustomerFields, CustomerKind, LifecycleStatus, EXTERNAL_ID_MAX,
+};
 use crm_domain::identity::{check_name, Email};
 use crm_domain::ports::CustomerEvent;
 use crm_domain::{DomainError, FieldError};
@@ -124,6 +126,8 @@ pub(crate) struct CustomerDto {
     pub lead_source: Option<String>,
     /// Tags.
     pub tags: Vec<String>,
+    /// The customer's id in another system.
+    pub external_id: Option<String>,
     /// Values of the customer custom fields, by key; `GET /api/v1/custom-fields/schema/customer`
     /// gives their JSON Schema.
     #[schema(value_type = Object)]
@@ -168,6 +172,7 @@ impl From<Customer> for CustomerDto {
             classification: f.classification,
             lead_source: f.lead_source,
             tags: f.tags,
+            external_id: f.external_id,
             owner_id: c.owner_id,
             score: c.score,
             last_activity_at: c.last_activity_at,
@@ -268,6 +273,11 @@ pub(crate) struct CustomerBody {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Vec<String>>, max_items = 20)]
     pub tags: Option<Option<Vec<String>>>,
+    /// The customer's id in another system: 1 to 100 characters, unique among customers (a
+    /// customer with the same external id is a duplicate, like one with the same phone).
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 100, pattern = r"^\S(.*\S)?$")]
+    pub external_id: Option<Option<String>>,
     /// Create only: the owner; left out, the caller (a person) or the pool (an API key); `null`
     /// puts the customer in the pool. A rep may only name themselves.
     #[serde(default, deserialize_with = "nullable")]
@@ -351,6 +361,7 @@ pub(crate) struct CustomerPatch {
     classification: Option<Option<String>>,
     lead_source: Option<Option<String>>,
     tags: Option<Vec<String>>,
+    external_id: Option<Option<String>>,
 }
 
 impl CustomerBody {
@@ -468,6 +479,25 @@ impl CustomerBody {
             raw.filter(|r| !r.trim().is_empty())
                 .and_then(|r| Email::parse(&r, "/email").map_err(|e| errors.push(e)).ok())
         });
+        let external_id = self.external_id.map(|id| {
+            id.and_then(|id| {
+                let fits = !id.is_empty()
+                    && id.trim() == id
+                    && id.chars().count() <= EXTERNAL_ID_MAX
+                    && !id.chars().any(char::is_control);
+                if !fits {
+                    errors.push(FieldError::new(
+                        "/external_id",
+                        "invalid",
+                        format!(
+                            "1 to {EXTERNAL_ID_MAX} characters, no surrounding spaces or \
+                             control characters (null clears it)"
+                        ),
+                    ));
+                }
+                fits.then_some(id)
+            })
+        });
         let tags = self.tags.map(|tags| {
             let tags = tags.unwrap_or_default();
             if tags.len() > limits::TAGS {
@@ -516,6 +546,7 @@ impl CustomerBody {
             classification,
             lead_source,
             tags,
+            external_id,
         })
     }
 }
@@ -559,6 +590,7 @@ impl CustomerPatch {
                 .tags
                 .or(current.map(|c| c.tags.clone()))
                 .unwrap_or_default(),
+            external_id: pick(self.external_id, current.map(|c| &c.external_id)),
             // Checked and merged separately, against the field definitions.
             custom_fields: current.map(|c| c.custom_fields.clone()).unwrap_or_default(),
         }

@@ -17,8 +17,11 @@ pub(crate) struct ImportQuery {
     #[param(inline, value_type = Option<ModeDto>)]
     pub mode: Option<ModeDto>,
     /// Comma-separated values that find an existing customer: `email`, `phone` (normalised; the
-    /// customer's own or a contact's). Default `email,phone`; empty: no matching.
-    #[param(max_length = 20, pattern = "^((email|phone)(,(email|phone))*)?$")]
+    /// customer's own or a contact's), `external_id`. Default `email,phone`; empty: no matching.
+    #[param(
+        max_length = 40,
+        pattern = "^((email|phone|external_id)(,(email|phone|external_id))*)?$"
+    )]
     pub match_on: Option<String>,
     /// What a matching row does: `skip` (default), `update_empty_fields`, `overwrite`,
     /// `create_anyway`.
@@ -42,7 +45,7 @@ pub(crate) struct ImportQuery {
     /// `{"Firma": "name", "Budget": "cf.budget", "Fax": "ignore"}`. Fields: `name`, `kind`,
     /// `legal_name`, `industry`, `company_size`, `website`, `address`, `tax_id`, `phone`,
     /// `email`, `status`, `classification`, `lead_source`, `tags`, `gender`,
-    /// `contact.name`, `contact.title`, `contact.phone`, `contact.email`, `contact.wechat_id`,
+    /// `external_id`, `contact.name`, `contact.title`, `contact.phone`, `contact.email`, `contact.wechat_id`,
     /// `contact.notes`, `cf.<key>`. Headers not named keep their defaults (common Chinese and
     /// English headers such as 客户名称, 手机, 邮箱, Company, Email are known).
     #[param(max_length = 8000)]

@@ -104,7 +104,7 @@ fn settings_of(
             invalid_query(
                 "match_on",
                 "invalid",
-                "comma-separated email and phone".into(),
+                "comma-separated email, phone and external_id".into(),
             )
         })?;
         if !match_on.contains(&key) {

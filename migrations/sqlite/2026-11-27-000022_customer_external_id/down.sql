@@ -1,0 +1,2 @@
+DROP INDEX customers_external_id;
+ALTER TABLE customers DROP COLUMN external_id;
