@@ -560,6 +560,11 @@ async fn bad_uploads_are_refused_and_nothing_is_kept(db: TestDatabase) {
             "/mapping"
         ]
     );
+    // Nothing at all.
+    let (status, _, problem) =
+        send(&app, upload(&admin, "", "application/x-ndjson", Vec::new())).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "empty_file");
     // Not text at all.
     let (status, _, problem) = send(
         &app,
@@ -579,6 +584,11 @@ async fn bad_uploads_are_refused_and_nothing_is_kept(db: TestDatabase) {
     )
     .await;
     assert_eq!(status, 400, "{problem}");
+    let long = format!("?mapping={}", "x".repeat(4001));
+    let (status, _, problem) =
+        send(&app, upload(&admin, &long, "text/csv", csv("name\nA\n"))).await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(pointers(&problem), ["/query/mapping"]);
     let (status, _, problem) = send(
         &app,
         upload(&admin, "?encoding=klingon", "text/csv", csv("name\nA\n")),

@@ -41,7 +41,11 @@ use crate::app::api_routes;
         (name = "imports", description = "Lead imports from CSV or JSON Lines files, with matching and a result per row."),
         (name = "pipelines", description = "The company's sales processes: ordered stages with probabilities, guidance and checklists."),
     ),
-    components(schemas(crate::Problem, crate::ProblemFieldError))
+    components(schemas(
+        crate::Problem,
+        crate::ProblemFieldError,
+        crate::customers::batch::LeadBody
+    ))
 )]
 struct ApiDoc;
 

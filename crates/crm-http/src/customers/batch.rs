@@ -110,8 +110,10 @@ pub(crate) enum MatchKeyDto {
     {"kind": "individual", "name": "李雷", "email": "li.lei@example.com", "owner_id": null}
 ]}))]
 pub(crate) struct BatchBody {
-    /// 1 to 500 customers.
-    #[schema(value_type = Vec<LeadBody>, min_items = 1, max_items = 500)]
+    /// 1 to 500 customers, each a `LeadBody` (a customer create body with an optional
+    /// `contact`). Items are checked one by one: an item that is not a valid `LeadBody` is that
+    /// item's 422 in the answer, not a refusal of the batch.
+    #[schema(value_type = Vec<serde_json::Value>, min_items = 1, max_items = 500)]
     pub items: Vec<Value>,
     /// `create` (default) or `upsert`.
     #[serde(default)]

@@ -48,7 +48,8 @@ pub(crate) struct ImportQuery {
     /// `external_id`, `contact.name`, `contact.title`, `contact.phone`, `contact.email`, `contact.wechat_id`,
     /// `contact.notes`, `cf.<key>`. Headers not named keep their defaults (common Chinese and
     /// English headers such as 客户名称, 手机, 邮箱, Company, Email are known).
-    #[param(max_length = 8000)]
+    /// At most 4,000 characters, so the whole URL stays within what HTTP servers accept.
+    #[param(max_length = 4000)]
     pub mapping: Option<String>,
 }
 

@@ -28,6 +28,9 @@ use crate::idempotency::{begin, finish, parse_key, scope_of, IDEMPOTENCY_KEY};
 use crate::pagination::{cursor, invalid_query, PageQuery};
 use crate::{ApiError, ApiState, Problem};
 
+/// The longest `mapping` parameter, in characters.
+const MAPPING_MAX: usize = 4000;
+
 /// Bytes per stored part of an upload.
 const PART: usize = 1024 * 1024;
 
@@ -113,6 +116,13 @@ fn settings_of(
     }
     let mapping: BTreeMap<String, String> = match &query.mapping {
         None => BTreeMap::new(),
+        Some(raw) if raw.chars().count() > MAPPING_MAX => {
+            return Err(invalid_query(
+                "mapping",
+                "too_long",
+                format!("at most {MAPPING_MAX} characters"),
+            ))
+        }
         Some(raw) => serde_json::from_str(raw).map_err(|_| {
             invalid_query(
                 "mapping",
@@ -414,7 +424,12 @@ pub(crate) async fn create_import(
         encoding: encoding.clone(),
         ..settings
     };
-    let queued = match check_header(&state, &job.id, &settings).await {
+    let checked = if size == 0 {
+        Err(DomainError::invalid("/", "empty_file", "the upload is empty").into())
+    } else {
+        check_header(&state, &job.id, &settings).await
+    };
+    let queued = match checked {
         Ok(()) => {
             let store = state.stores.imports.clone();
             let id = job.id.clone();
