@@ -198,6 +198,23 @@ async fn admins_shape_pipelines(db: TestDatabase) {
     .await;
     assert_eq!(status, 422);
     assert_eq!(pointers(&problem), ["/stage_ids"]);
+    // Too many ids is a 422 before any precondition is looked at.
+    let many: Vec<String> = (0..31)
+        .map(|i| format!("01930000-0000-7000-8000-{i:012}"))
+        .collect();
+    let (status, _, problem) = send(
+        &app,
+        request(
+            "PUT",
+            &order_uri,
+            Some(&admin),
+            Some(json!({"stage_ids": many})),
+        )
+        .insert_header(("If-Match", "null")),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "too_many");
     let reversed: Vec<&String> = ids.iter().rev().collect();
     let (status, _, reordered) = send(
         &app,

@@ -309,6 +309,15 @@ pub(crate) async fn reorder_stages(
     body: ApiJson<StageOrder>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.to_string();
+    // The body is checked before the precondition: a malformed order is a 422 whatever If-Match says.
+    if body.0.stage_ids.len() > crm_domain::pipelines::STAGES_MAX {
+        return Err(crm_domain::DomainError::invalid(
+            "/stage_ids",
+            "too_many",
+            format!("at most {} stages", crm_domain::pipelines::STAGES_MAX),
+        )
+        .into());
+    }
     let order: Vec<String> = body.0.stage_ids.iter().map(ToString::to_string).collect();
     let expected = if_match(&req)?;
     let now = state.clock.now();
