@@ -763,6 +763,128 @@ async fn json_lines_and_custom_fields_import(db: TestDatabase) {
     assert_eq!(beta["custom_fields"], json!({"budget": 1200}));
 }
 
+/// Refusals only the database sees (a unique custom value taken, an external id in use) fail
+/// their row alone: the leads before and after it land, and a later row with the refused
+/// row's email is created, not matched to a customer that was never written.
+async fn refusals_the_database_makes_fail_their_row_only(db: TestDatabase) {
+    seed_user(&db, "admin@example.com", Role::Admin);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (admin, _) = login(&app, "admin@example.com").await;
+    let (status, _, field) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/custom-fields",
+            Some(&admin),
+            Some(
+                json!({"entity": "customer", "key": "contract_no", "label": "Contract",
+                "type": "text", "unique": true}),
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{field}");
+    let (status, _, existing) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/customers",
+            Some(&admin),
+            Some(
+                json!({"kind": "company", "name": "Existing", "external_id": "CRM-1",
+                "custom_fields": {"contract_no": "C-100"}}),
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{existing}");
+    let lines = [
+        json!({"kind": "company", "name": "One", "email": "one@x.example",
+            "custom_fields": {"contract_no": "C-1"}}),
+        json!({"kind": "company", "name": "Two", "email": "two@x.example",
+            "custom_fields": {"contract_no": "C-1"}}),
+        json!({"kind": "company", "name": "Three", "email": "three@x.example",
+            "external_id": "CRM-1"}),
+        json!({"kind": "company", "name": "One again", "email": "one@x.example"}),
+        json!({"kind": "company", "name": "Two again", "email": "two@x.example"}),
+        json!({"kind": "company", "name": "Four", "email": "four@x.example",
+            "custom_fields": {"contract_no": "C-100"}}),
+        json!({"kind": "company", "name": "Five", "email": "five@x.example"}),
+    ]
+    .iter()
+    .map(|l| format!("{l}\n"))
+    .collect::<String>();
+    let (status, _, job) = send(
+        &app,
+        upload(
+            &admin,
+            "?match_on=email",
+            "application/x-ndjson",
+            lines.into_bytes(),
+        ),
+    )
+    .await;
+    assert_eq!(status, 202, "{job}");
+    let job = finished!(&app, &admin, job);
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(
+        job["counts"],
+        json!({"created": 3, "updated": 0, "skipped": 1, "failed": 3})
+    );
+    let results = all_results!(&app, &admin, job["id"].as_str().unwrap_or_default());
+    type Summary<'a> = (i64, &'a str, Option<i64>, Vec<(&'a str, &'a str)>);
+    let summary: Vec<Summary> = results
+        .iter()
+        .map(|r| {
+            (
+                r["row"].as_i64().unwrap_or_default(),
+                r["outcome"].as_str().unwrap_or_default(),
+                r["matched_row"].as_i64(),
+                r["errors"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|e| {
+                        (
+                            e["pointer"].as_str().unwrap_or_default(),
+                            e["code"].as_str().unwrap_or_default(),
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, "created", None, vec![]),
+            (
+                2,
+                "failed",
+                None,
+                vec![("/custom_fields/contract_no", "not_unique")]
+            ),
+            (3, "failed", None, vec![("/external_id", "not_unique")]),
+            (4, "skipped", Some(1), vec![]),
+            (5, "created", None, vec![]),
+            (
+                6,
+                "failed",
+                None,
+                vec![("/custom_fields/contract_no", "not_unique")]
+            ),
+            (7, "created", None, vec![]),
+        ]
+    );
+    assert_eq!(results[3]["customer_id"], results[0]["customer_id"]);
+    let mut names: Vec<String> = customers!(&app, &admin)
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Existing", "Five", "One", "Two again"]);
+}
+
 async fn the_results_download_is_safe_to_open(db: TestDatabase) {
     seed_user(&db, "admin@example.com", Role::Admin);
     seed_user(&db, "rep@example.com", Role::Rep);
@@ -848,5 +970,6 @@ backend_tests!(async actix:
     bad_uploads_are_refused_and_nothing_is_kept,
     retries_with_an_idempotency_key_replay_the_job,
     json_lines_and_custom_fields_import,
+    refusals_the_database_makes_fail_their_row_only,
     the_results_download_is_safe_to_open,
 );

@@ -41,3 +41,15 @@ impl DbConnection {
         }
     }
 }
+
+/// Runs `$body` with `$c` bound to the backend's own connection, for statements the shared
+/// connection type does not offer (multi-row inserts).
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::DbConnection::Pg($c) => $body,
+            $crate::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;

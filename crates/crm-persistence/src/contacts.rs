@@ -87,7 +87,7 @@ impl ContactRow {
 
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = contacts, treat_none_as_null = true)]
-struct ContactWrite<'a> {
+pub(crate) struct ContactWrite<'a> {
     name: &'a str,
     title: Option<&'a str>,
     phones: String,
@@ -100,7 +100,7 @@ struct ContactWrite<'a> {
 }
 
 impl<'a> ContactWrite<'a> {
-    fn of(f: &'a ContactFields) -> Result<Self, DomainError> {
+    pub(crate) fn of(f: &'a ContactFields) -> Result<Self, DomainError> {
         let json = |v: Vec<&String>| serde_json::to_string(&v).map_err(DomainError::internal);
         Ok(Self {
             name: &f.name,

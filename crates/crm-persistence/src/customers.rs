@@ -1,5 +1,7 @@
 //! `CustomerStore` on the database.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use crm_domain::contact_points::Phone;
 use crm_domain::custom_fields::{CustomFilter, CustomSort, FieldEntity, IndexKey};
@@ -121,7 +123,7 @@ impl CustomerRow {
 /// The written columns of a customer.
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = customers, treat_none_as_null = true)]
-struct CustomerWrite<'a> {
+pub(crate) struct CustomerWrite<'a> {
     kind: &'a str,
     name: &'a str,
     legal_name: Option<&'a str>,
@@ -145,7 +147,7 @@ struct CustomerWrite<'a> {
 }
 
 impl<'a> CustomerWrite<'a> {
-    fn of(f: &'a CustomerFields) -> Result<Self, DomainError> {
+    pub(crate) fn of(f: &'a CustomerFields) -> Result<Self, DomainError> {
         Ok(Self {
             kind: f.kind.as_str(),
             name: &f.name,
@@ -233,66 +235,142 @@ pub(crate) struct Points<'a> {
 }
 
 /// Live customers other than `except` that have one of `points`, with their owners, in id
-/// order (at most a few per kind of match).
+/// order.
 pub(crate) fn matching_customers(
     conn: &mut DbConnection,
     points: &Points<'_>,
     except: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, TxError> {
+    let mut matches: Vec<(String, Option<String>)> = point_holders(conn, points, except)?
+        .into_iter()
+        .map(|(_, id, owner)| (id, owner))
+        .collect();
+    matches.sort();
+    matches.dedup();
+    Ok(matches)
+}
+
+/// Every live customer other than `except` holding one of `points` (as its own phone, email
+/// or external id, or through one of its live contacts): the point (`phone:…`, `email:…`,
+/// `external_id:…`), the customer and its owner. Each statement starts from an index on the
+/// looked-up values (no ordering, no joins chosen by the planner), so the cost follows the
+/// number of matches, not the size of the tables.
+pub(crate) fn point_holders(
+    conn: &mut DbConnection,
+    points: &Points<'_>,
+    except: Option<&str>,
+) -> Result<Vec<(String, String, Option<String>)>, TxError> {
     let Points {
         phones,
         emails,
         external_ids,
     } = points;
+    let mut holders = Vec::new();
     if phones.is_empty() && emails.is_empty() && external_ids.is_empty() {
-        return Ok(Vec::new());
+        return Ok(holders);
     }
-    const MATCHES: i64 = 20;
     let except = except.unwrap_or_default();
-    let mut matches: Vec<(String, Option<String>)> = customers::table
+    // One statement per kind of point: an OR over the three columns cannot use the partial
+    // index on external ids, and PostgreSQL would scan the whole table instead.
+    let live = customers::table
         .filter(customers::deleted_at.is_null())
-        .filter(customers::id.ne(except))
-        .filter(
-            customers::phone_normalized
-                .eq_any(phones)
-                .or(customers::email_normalized.eq_any(emails))
-                .or(customers::external_id.eq_any(external_ids)),
-        )
-        .select((customers::id, customers::owner_id))
-        .order(customers::id.asc())
-        .limit(MATCHES)
-        .load(conn)?;
+        .filter(customers::id.ne(except));
+    type Held = (String, String, Option<String>);
+    let mut own: Vec<(&str, Held)> = Vec::new();
+    if !phones.is_empty() {
+        let found: Vec<Held> = live
+            .filter(customers::phone_normalized.eq_any(phones))
+            .select((
+                customers::phone_normalized,
+                customers::id,
+                customers::owner_id,
+            ))
+            .load::<(Option<String>, String, Option<String>)>(conn)?
+            .into_iter()
+            .filter_map(|(point, id, owner)| point.map(|p| (p, id, owner)))
+            .collect();
+        own.extend(found.into_iter().map(|h| ("phone", h)));
+    }
     if !emails.is_empty() {
-        matches.extend(
-            contacts::table
-                .inner_join(customers::table)
-                .filter(contacts::email_normalized.eq_any(emails))
-                .filter(contacts::deleted_at.is_null())
-                .filter(customers::deleted_at.is_null())
-                .filter(customers::id.ne(except))
-                .select((customers::id, customers::owner_id))
-                .order(customers::id.asc())
-                .limit(MATCHES)
-                .load::<(String, Option<String>)>(conn)?,
+        let found: Vec<Held> = live
+            .filter(customers::email_normalized.eq_any(emails))
+            .select((
+                customers::email_normalized,
+                customers::id,
+                customers::owner_id,
+            ))
+            .load::<(Option<String>, String, Option<String>)>(conn)?
+            .into_iter()
+            .filter_map(|(point, id, owner)| point.map(|p| (p, id, owner)))
+            .collect();
+        own.extend(found.into_iter().map(|h| ("email", h)));
+    }
+    if !external_ids.is_empty() {
+        let found: Vec<Held> = live
+            .filter(customers::external_id.is_not_null())
+            .filter(customers::external_id.eq_any(external_ids))
+            .select((customers::external_id, customers::id, customers::owner_id))
+            .load::<(Option<String>, String, Option<String>)>(conn)?
+            .into_iter()
+            .filter_map(|(point, id, owner)| point.map(|p| (p, id, owner)))
+            .collect();
+        own.extend(found.into_iter().map(|h| ("external_id", h)));
+    }
+    holders.extend(
+        own.into_iter()
+            .map(|(kind, (point, id, owner))| (format!("{kind}:{point}"), id, owner)),
+    );
+    // Contacts holding a point, then which of them are live and belong to a live customer.
+    let mut by_contact: Vec<(String, String)> = Vec::new();
+    if !emails.is_empty() {
+        let found: Vec<(String, Option<String>)> = contacts::table
+            .filter(contacts::email_normalized.eq_any(emails))
+            .select((contacts::id, contacts::email_normalized))
+            .load(conn)?;
+        by_contact.extend(
+            found
+                .into_iter()
+                .filter_map(|(id, email)| email.map(|e| (id, format!("email:{e}")))),
         );
     }
     if !phones.is_empty() {
-        matches.extend(
-            contact_phones::table
-                .inner_join(contacts::table.inner_join(customers::table))
-                .filter(contact_phones::phone_normalized.eq_any(phones))
-                .filter(contacts::deleted_at.is_null())
-                .filter(customers::deleted_at.is_null())
-                .filter(customers::id.ne(except))
-                .select((customers::id, customers::owner_id))
-                .order(customers::id.asc())
-                .limit(MATCHES)
-                .load::<(String, Option<String>)>(conn)?,
-        );
+        let found: Vec<(String, String)> = contact_phones::table
+            .filter(contact_phones::phone_normalized.eq_any(phones))
+            .select((contact_phones::contact_id, contact_phones::phone_normalized))
+            .load(conn)?;
+        by_contact.extend(found.into_iter().map(|(id, p)| (id, format!("phone:{p}"))));
     }
-    matches.sort();
-    matches.dedup();
-    Ok(matches)
+    if by_contact.is_empty() {
+        return Ok(holders);
+    }
+    let mut contact_ids: Vec<&str> = by_contact.iter().map(|(id, _)| id.as_str()).collect();
+    contact_ids.sort_unstable();
+    contact_ids.dedup();
+    let live_contacts: HashMap<String, String> = contacts::table
+        .filter(contacts::id.eq_any(&contact_ids))
+        .filter(contacts::deleted_at.is_null())
+        .select((contacts::id, contacts::customer_id))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let mut customer_ids: Vec<&str> = live_contacts.values().map(String::as_str).collect();
+    customer_ids.sort_unstable();
+    customer_ids.dedup();
+    let live_customers: HashMap<String, Option<String>> = customers::table
+        .filter(customers::id.eq_any(&customer_ids))
+        .filter(customers::deleted_at.is_null())
+        .filter(customers::id.ne(except))
+        .select((customers::id, customers::owner_id))
+        .load::<(String, Option<String>)>(conn)?
+        .into_iter()
+        .collect();
+    for (contact, point) in by_contact {
+        let customer = live_contacts.get(&contact);
+        if let Some((id, owner)) = customer.and_then(|id| live_customers.get_key_value(id)) {
+            holders.push((point, id.clone(), owner.clone()));
+        }
+    }
+    Ok(holders)
 }
 
 /// `Duplicate` when a live customer other than `except` has one of `points`. The error names
@@ -341,11 +419,23 @@ pub(crate) fn insert_customer(
         .execute(conn)?;
     let definitions = definitions_of(conn, FieldEntity::Customer)?;
     write_values(conn, &definitions, id, &fields.custom_fields)?;
+    record(
+        conn,
+        id,
+        "created",
+        actor,
+        now,
+        &created_changes(fields, owner_id),
+    )
+}
+
+/// What a new customer's history shows: every value it was created with, and its owner.
+pub(crate) fn created_changes(fields: &CustomerFields, owner_id: Option<&str>) -> Vec<FieldChange> {
     let mut changes = fields.as_created();
     if owner_id.is_some() {
         changes.extend(owner_change(&None, &owner_id.map(str::to_owned)));
     }
-    record(conn, id, "created", actor, now, &changes)
+    changes
 }
 
 /// Writes `fields` over the stored customer `current` (keeping values of archived custom
@@ -416,21 +506,44 @@ pub(crate) fn record(
     at: NaiveDateTime,
     changes: &[FieldChange],
 ) -> Result<(), TxError> {
+    diesel::insert_into(customer_events::table)
+        .values(event(customer_id, action, actor, at, changes))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The values of one history entry, for `record` and for multi-row inserts.
+pub(crate) fn event(
+    customer_id: &str,
+    action: &str,
+    actor: &Actor,
+    at: NaiveDateTime,
+    changes: &[FieldChange],
+) -> EventRow {
     let changes: Vec<Value> = changes
         .iter()
         .map(|c| json!({"field": c.field, "old": c.old, "new": c.new}))
         .collect();
-    diesel::insert_into(customer_events::table)
-        .values((
-            customer_events::id.eq(new_id()),
-            customer_events::customer_id.eq(customer_id),
-            customer_events::action.eq(action),
-            customer_events::actor_id.eq(&actor.id),
-            customer_events::at.eq(at),
-            customer_events::changes.eq(Value::Array(changes).to_string()),
-        ))
-        .execute(conn)?;
-    Ok(())
+    EventRow {
+        id: new_id(),
+        customer_id: customer_id.to_string(),
+        action: action.to_string(),
+        actor_id: actor.id.clone(),
+        at,
+        changes: Value::Array(changes).to_string(),
+    }
+}
+
+/// One history entry as written.
+#[derive(Insertable)]
+#[diesel(table_name = customer_events)]
+pub(crate) struct EventRow {
+    id: String,
+    customer_id: String,
+    action: String,
+    actor_id: String,
+    at: NaiveDateTime,
+    changes: String,
 }
 
 fn owner_change(old: &Option<String>, new: &Option<String>) -> Vec<FieldChange> {

@@ -1,6 +1,8 @@
 //! `ImportStore` on the database: jobs, their uploads in parts, and each row's result written in
 //! the same transaction as the row's customer, so progress and data never disagree.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use crm_domain::customers::Customer;
 use crm_domain::identity::Visibility;
@@ -14,13 +16,13 @@ use crm_domain::DomainError;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use crate::contacts::insert_contact;
+use crate::connection::on_backend;
 use crate::convert::{corrupt, new_id, stored, utc};
 use crate::customers::{
-    find_duplicate, insert_customer, load_visible, matching_customers, own_points,
-    rewrite_customer, Points,
+    find_duplicate, load_visible, matching_customers, own_points, rewrite_customer, Points,
 };
 use crate::errors::TxError;
+use crate::leads::{insert_leads, known_values, Known, NewLead, ROWS_PER_STATEMENT};
 use crate::schema::{import_rows, import_uploads, imports};
 use crate::{Database, DbConnection};
 
@@ -228,6 +230,27 @@ fn created_by_row(
         .optional()?)
 }
 
+/// The rows of this job that created each of `customer_ids`.
+fn created_by_rows(
+    conn: &mut DbConnection,
+    job_id: &str,
+    customer_ids: &[&str],
+) -> Result<HashMap<String, i64>, TxError> {
+    if customer_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Option<String>, i64)> = import_rows::table
+        .filter(import_rows::import_id.eq(job_id))
+        .filter(import_rows::customer_id.eq_any(customer_ids))
+        .filter(import_rows::outcome.eq(RowOutcome::Created.as_str()))
+        .select((import_rows::customer_id, import_rows::row_number))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, row)| id.map(|id| (id, row)))
+        .collect())
+}
+
 /// How a lead is written: what it is matched on, what a match does, who owns a new customer.
 pub(crate) struct LeadRules<'a> {
     pub(crate) match_on: &'a [MatchKey],
@@ -241,6 +264,11 @@ pub(crate) struct LeadRules<'a> {
 }
 
 impl<'a> LeadRules<'a> {
+    /// Whether leads are matched at all.
+    fn matching(&self) -> bool {
+        self.on_match != OnMatch::CreateAnyway && !self.match_on.is_empty()
+    }
+
     fn of_job(job: &'a ImportJob) -> Self {
         Self {
             match_on: &job.settings.match_on,
@@ -262,7 +290,7 @@ pub(crate) fn apply_lead(
     file_match: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<RowResult, TxError> {
-    let matching = rules.on_match != OnMatch::CreateAnyway && !rules.match_on.is_empty();
+    let matching = rules.matching();
     let matches = if matching {
         let values = lead.match_values(rules.match_on);
         let phones: Vec<&str> = values
@@ -336,12 +364,214 @@ pub(crate) fn apply_lead(
     if rules.dry_run {
         return Ok(outcome(row, RowOutcome::Created, None));
     }
-    let id = new_id();
-    insert_customer(conn, actor, &id, &lead.customer, rules.owner_id, now)?;
-    if let Some(contact) = &lead.contact {
-        insert_contact(conn, actor, &id, &new_id(), contact, true, now)?;
+    let new = NewLead {
+        customer_id: new_id(),
+        lead,
+    };
+    insert_leads(conn, actor, rules.owner_id, std::slice::from_ref(&new), now)?;
+    Ok(outcome(row, RowOutcome::Created, Some(new.customer_id)))
+}
+
+/// New leads of a batch waiting to be written together, with the match values they bring.
+#[derive(Default)]
+struct Pending<'a> {
+    /// Each lead and the index of its result.
+    leads: Vec<(usize, NewLead<'a>)>,
+    /// Match value → index in `leads` of the first lead having it.
+    values: HashMap<&'a str, usize>,
+}
+
+/// Why writing a batch stopped.
+enum Stop {
+    /// The database refused a lead written together with others: the batch is to be written
+    /// row by row, so that only that row fails.
+    Refused,
+    Error(TxError),
+}
+
+impl From<TxError> for Stop {
+    fn from(e: TxError) -> Self {
+        Stop::Error(e)
     }
-    Ok(outcome(row, RowOutcome::Created, Some(id)))
+}
+
+impl From<diesel::result::Error> for Stop {
+    fn from(e: diesel::result::Error) -> Self {
+        Stop::Error(e.into())
+    }
+}
+
+/// The results of a batch of rows, written. With `together`, leads that match nothing (in the
+/// database or earlier in the batch) are written in multi-row statements and a row matching a
+/// lead of this batch is skipped in memory; every other row (a match to update, a dry run, any
+/// row without `together`) is written on its own in a savepoint, exactly as a single lead.
+fn write_rows(
+    conn: &mut DbConnection,
+    rules: &LeadRules<'_>,
+    actor: &Actor,
+    rows: &[ImportRow],
+    together: bool,
+    now: NaiveDateTime,
+) -> Result<Vec<RowResult>, Stop> {
+    let together = together && !rules.dry_run;
+    let matching = rules.matching();
+    let values: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| match &r.lead {
+            Ok(lead) if matching => lead.match_values(rules.match_on),
+            _ => Vec::new(),
+        })
+        .collect();
+    let mut known = if matching && together {
+        known_values(conn, &actor.visibility, values.iter().flatten())?
+    } else {
+        Known::new()
+    };
+    // Skipped rows whose customer an earlier batch created: (result, customer).
+    let mut created_earlier: Vec<(usize, String)> = Vec::new();
+    let mut results: Vec<RowResult> = Vec::with_capacity(rows.len());
+    // Customers created by rows of this batch, for `matched_row`.
+    let mut created_here: HashMap<String, i64> = HashMap::new();
+    let mut pending = Pending::default();
+    for (row, values) in rows.iter().zip(&values) {
+        let lead = match &row.lead {
+            Err(errors) => {
+                results.push(failed(row.row, errors.clone()));
+                continue;
+            }
+            Ok(lead) => lead,
+        };
+        let holders: Vec<&(String, bool)> = values
+            .iter()
+            .filter_map(|v| known.get(v))
+            .flatten()
+            .collect();
+        if together && !holders.is_empty() && rules.on_match == OnMatch::Skip {
+            // The customer the row matches first, as `apply_lead` picks it.
+            if let Some(id) = holders
+                .iter()
+                .filter(|(_, visible)| *visible)
+                .map(|(id, _)| id)
+                .min()
+            {
+                let matched_row = created_here.get(id).copied();
+                if matched_row.is_none() && rules.job_id.is_some() {
+                    created_earlier.push((results.len(), id.clone()));
+                }
+                results.push(RowResult {
+                    matched_row,
+                    ..outcome(row.row, RowOutcome::Skipped, Some(id.clone()))
+                });
+                continue;
+            }
+        }
+        if together && holders.is_empty() {
+            let earlier = values
+                .iter()
+                .filter_map(|v| pending.values.get(v.as_str()).copied())
+                .min();
+            match earlier {
+                None => {
+                    for value in values {
+                        pending.values.entry(value).or_insert(pending.leads.len());
+                    }
+                    let new = NewLead {
+                        customer_id: new_id(),
+                        lead,
+                    };
+                    created_here.insert(new.customer_id.clone(), row.row);
+                    let created =
+                        outcome(row.row, RowOutcome::Created, Some(new.customer_id.clone()));
+                    pending.leads.push((results.len(), new));
+                    results.push(created);
+                    continue;
+                }
+                Some(i) if rules.on_match == OnMatch::Skip => {
+                    let (first, new) = &pending.leads[i];
+                    let skipped = if actor.visibility.allows(rules.owner_id) {
+                        RowResult {
+                            matched_row: Some(results[*first].row),
+                            ..outcome(row.row, RowOutcome::Skipped, Some(new.customer_id.clone()))
+                        }
+                    } else {
+                        outcome(row.row, RowOutcome::Skipped, None)
+                    };
+                    results.push(skipped);
+                    continue;
+                }
+                Some(_) => {}
+            }
+        }
+        // Written on its own, after the leads before it.
+        write_pending(conn, rules, actor, &mut pending, &mut known, now)?;
+        let applied = conn
+            .transaction(|conn| apply_lead(conn, rules, actor, row.row, lead, row.file_match, now));
+        let mut result = match applied {
+            Ok(result) => RowResult {
+                row: row.row,
+                ..result
+            },
+            Err(err) => refusal(row.row, &err).ok_or(err)?,
+        };
+        match (&result.customer_id, result.outcome) {
+            (Some(id), RowOutcome::Created) => {
+                created_here.insert(id.clone(), row.row);
+            }
+            (Some(id), _) if result.matched_row.is_none() => {
+                result.matched_row = created_here.get(id).copied();
+            }
+            _ => {}
+        }
+        if let (Some(id), RowOutcome::Created | RowOutcome::Updated) =
+            (&result.customer_id, result.outcome)
+        {
+            for value in values {
+                known
+                    .entry(value.clone())
+                    .or_default()
+                    .push((id.clone(), true));
+            }
+        }
+        results.push(result);
+    }
+    write_pending(conn, rules, actor, &mut pending, &mut known, now)?;
+    if let Some(job_id) = rules.job_id {
+        let ids: Vec<&str> = created_earlier.iter().map(|(_, id)| id.as_str()).collect();
+        let rows = created_by_rows(conn, job_id, &ids)?;
+        for (i, id) in &created_earlier {
+            results[*i].matched_row = rows.get(id).copied();
+        }
+    }
+    Ok(results)
+}
+
+/// Writes the pending leads together (`Stop::Refused` when the database refuses one of them:
+/// a unique value taken).
+fn write_pending(
+    conn: &mut DbConnection,
+    rules: &LeadRules<'_>,
+    actor: &Actor,
+    pending: &mut Pending<'_>,
+    known: &mut Known,
+    now: NaiveDateTime,
+) -> Result<(), Stop> {
+    if pending.leads.is_empty() {
+        return Ok(());
+    }
+    let leads: Vec<NewLead<'_>> = pending.leads.drain(..).map(|(_, lead)| lead).collect();
+    insert_leads(conn, actor, rules.owner_id, &leads, now).map_err(|err| match err {
+        TxError::Db(diesel::result::Error::DatabaseError(..)) | TxError::Domain(_) => Stop::Refused,
+        other => Stop::Error(other),
+    })?;
+    let visible = actor.visibility.allows(rules.owner_id);
+    for (value, i) in pending.values.drain() {
+        let id = leads[i].customer_id.clone();
+        known
+            .entry(value.to_string())
+            .or_default()
+            .push((id, visible));
+    }
+    Ok(())
 }
 
 /// Writes the merged fields over a matched customer: `updated`, or `skipped` when the lead
@@ -521,6 +751,16 @@ impl ImportStore for Database {
     ) -> Result<Vec<RowResult>, DomainError> {
         let now = stored(now);
         self.write(|conn| {
+            if let DbConnection::Pg(pg) = conn {
+                // A batch looks up hundreds of emails and phones at once in tables the import
+                // itself is filling, before their statistics catch up. The planner then takes
+                // the trigram search indexes (GIN, bitmap scans only) for the cheapest way to
+                // match them exactly, and every lookup walks posting lists shared by all rows:
+                // an import becomes quadratic. Each lookup has a btree index; using it is
+                // always right.
+                diesel::sql_query("SET LOCAL enable_bitmapscan = off").execute(pg)?;
+                diesel::sql_query("SET LOCAL enable_seqscan = off").execute(pg)?;
+            }
             // Taking the job's row first serialises two servers resuming the same job.
             diesel::update(imports::table.find(&job.id))
                 .set(imports::rows_processed.eq(imports::rows_processed))
@@ -529,39 +769,44 @@ impl ImportStore for Database {
                 .find(&job.id)
                 .select(imports::rows_processed)
                 .first(conn)?;
-            let mut results = Vec::with_capacity(rows.len());
+            let rows: Vec<ImportRow> = rows.into_iter().filter(|r| r.row > processed).collect();
+            let rules = LeadRules::of_job(job);
+            let results = match conn
+                .transaction(|conn| write_rows(conn, &rules, actor, &rows, true, now))
+            {
+                Ok(results) => results,
+                Err(Stop::Refused) => match write_rows(conn, &rules, actor, &rows, false, now) {
+                    Ok(results) => results,
+                    Err(Stop::Error(e)) => return Err(e),
+                    Err(Stop::Refused) => {
+                        return Err(DomainError::internal(
+                            "a batch written row by row \
+                                    was refused as a whole",
+                        )
+                        .into())
+                    }
+                },
+                Err(Stop::Error(e)) => return Err(e),
+            };
             let mut counts = OutcomeCounts::default();
             let mut last = processed;
-            for row in rows.into_iter().filter(|r| r.row > processed) {
-                let result = match &row.lead {
-                    Err(errors) => failed(row.row, errors.clone()),
-                    Ok(lead) => {
-                        let rules = LeadRules::of_job(job);
-                        let applied = conn.transaction(|conn| {
-                            apply_lead(conn, &rules, actor, row.row, lead, row.file_match, now)
-                        });
-                        match applied {
-                            Ok(result) => RowResult {
-                                row: row.row,
-                                ..result
-                            },
-                            Err(err) => refusal(row.row, &err).ok_or(err)?,
-                        }
-                    }
-                };
-                diesel::insert_into(import_rows::table)
-                    .values((
-                        import_rows::import_id.eq(&job.id),
-                        import_rows::row_number.eq(result.row),
-                        import_rows::outcome.eq(result.outcome.as_str()),
-                        import_rows::customer_id.eq(&result.customer_id),
-                        import_rows::matched_row.eq(result.matched_row),
-                        import_rows::errors.eq(errors_json(&result.errors)),
-                    ))
-                    .execute(conn)?;
+            let mut stored = Vec::with_capacity(results.len());
+            for result in &results {
                 counts.add(result.outcome);
                 last = result.row;
-                results.push(result);
+                stored.push((
+                    import_rows::import_id.eq(&job.id),
+                    import_rows::row_number.eq(result.row),
+                    import_rows::outcome.eq(result.outcome.as_str()),
+                    import_rows::customer_id.eq(&result.customer_id),
+                    import_rows::matched_row.eq(result.matched_row),
+                    import_rows::errors.eq(errors_json(&result.errors)),
+                ));
+            }
+            for chunk in stored.chunks(ROWS_PER_STATEMENT) {
+                on_backend!(conn, |c| diesel::insert_into(import_rows::table)
+                    .values(chunk)
+                    .execute(c))?;
             }
             diesel::update(imports::table.find(&job.id))
                 .set((

@@ -15,6 +15,7 @@ mod errors;
 mod idempotency;
 mod imports;
 mod lead_sources;
+mod leads;
 mod merges;
 mod migrations;
 mod opportunities;
