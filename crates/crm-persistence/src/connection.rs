@@ -42,14 +42,36 @@ impl DbConnection {
     }
 }
 
-/// Runs `$body` with `$c` bound to the backend's own connection, for statements the shared
-/// connection type does not offer (multi-row inserts).
-macro_rules! on_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            $crate::DbConnection::Pg($c) => $body,
-            $crate::DbConnection::Sqlite($c) => $body,
+/// Rows per multi-row statement, far below both backends' bound-parameter limits.
+pub(crate) const ROWS_PER_STATEMENT: usize = 500;
+
+/// Writes `$rows` (a slice of flat `Insertable` rows of `$table`, every column given) in as
+/// few statements as the backend allows: one binary `COPY … FROM STDIN` on PostgreSQL,
+/// multi-row INSERTs of `ROWS_PER_STATEMENT` rows on SQLite. Evaluates to
+/// `Result<(), diesel::result::Error>`; a unique or foreign key violation fails the whole
+/// write.
+macro_rules! insert_all {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let rows = $rows;
+        if rows.is_empty() {
+            Ok(())
+        } else {
+            match $conn {
+                $crate::DbConnection::Pg(c) => diesel::ExecuteCopyFromDsl::execute(
+                    diesel::copy_from($table).from_insertable(rows),
+                    c,
+                )
+                .map(|_| ()),
+                $crate::DbConnection::Sqlite(c) => rows
+                    .chunks($crate::connection::ROWS_PER_STATEMENT)
+                    .try_for_each(|chunk| {
+                        diesel::insert_into($table)
+                            .values(chunk)
+                            .execute(c)
+                            .map(|_| ())
+                    }),
+            }
         }
-    };
+    }};
 }
-pub(crate) use on_backend;
+pub(crate) use insert_all;

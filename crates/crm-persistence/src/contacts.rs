@@ -14,6 +14,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
+use crate::connection::insert_all;
 use crate::convert::{corrupt, new_id, stored, utc};
 use crate::custom_fields::{definitions_of, keep_archived, live_keys, write_values};
 use crate::customers::{
@@ -117,6 +118,87 @@ impl<'a> ContactWrite<'a> {
     }
 }
 
+/// Every column a new contact is written with, in one flat row: the shape a single INSERT, a
+/// multi-row INSERT and a binary `COPY` all take.
+#[derive(Insertable)]
+#[diesel(table_name = contacts, treat_none_as_default_value = false)]
+pub(crate) struct NewContactRow<'a> {
+    id: &'a str,
+    customer_id: &'a str,
+    name: &'a str,
+    title: Option<&'a str>,
+    phones: String,
+    phones_normalized: String,
+    email: Option<&'a str>,
+    email_normalized: Option<&'a str>,
+    wechat_id: Option<&'a str>,
+    notes: Option<&'a str>,
+    custom_fields: String,
+    is_primary: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
+
+impl<'a> NewContactRow<'a> {
+    /// The contact `id` of `customer_id` created now with `fields`.
+    pub(crate) fn new(
+        id: &'a str,
+        customer_id: &'a str,
+        fields: &'a ContactFields,
+        is_primary: bool,
+        now: NaiveDateTime,
+    ) -> Result<Self, DomainError> {
+        let write = ContactWrite::of(fields)?;
+        Ok(Self {
+            id,
+            customer_id,
+            name: write.name,
+            title: write.title,
+            phones: write.phones,
+            phones_normalized: write.phones_normalized,
+            email: write.email,
+            email_normalized: write.email_normalized,
+            wechat_id: write.wechat_id,
+            notes: write.notes,
+            custom_fields: write.custom_fields,
+            is_primary,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        })
+    }
+}
+
+/// One row of a contact's phones, for duplicate checks.
+#[derive(Insertable)]
+#[diesel(table_name = contact_phones, treat_none_as_default_value = false)]
+pub(crate) struct ContactPhoneRow<'a> {
+    contact_id: &'a str,
+    phone_normalized: &'a str,
+}
+
+/// The rows of `fields`' phones for the contact `contact_id`, each normalised phone once.
+pub(crate) fn phone_rows<'a>(
+    contact_id: &'a str,
+    fields: &'a ContactFields,
+) -> Vec<ContactPhoneRow<'a>> {
+    let mut phones: Vec<&str> = fields
+        .phones
+        .iter()
+        .map(|p| p.normalized.as_str())
+        .collect();
+    phones.sort_unstable();
+    phones.dedup();
+    phones
+        .into_iter()
+        .map(|phone_normalized| ContactPhoneRow {
+            contact_id,
+            phone_normalized,
+        })
+        .collect()
+}
+
 /// The live contacts of a customer, primary first, then oldest first.
 pub(crate) fn contacts_of(
     conn: &mut DbConnection,
@@ -174,22 +256,7 @@ fn write_phones(
     contact_id: &str,
     fields: &ContactFields,
 ) -> Result<(), TxError> {
-    let mut phones: Vec<&str> = fields
-        .phones
-        .iter()
-        .map(|p| p.normalized.as_str())
-        .collect();
-    phones.sort_unstable();
-    phones.dedup();
-    // One statement per phone (at most five): batch inserts are not portable across backends.
-    for phone in phones {
-        diesel::insert_into(contact_phones::table)
-            .values((
-                contact_phones::contact_id.eq(contact_id),
-                contact_phones::phone_normalized.eq(phone),
-            ))
-            .execute(conn)?;
-    }
+    insert_all!(conn, contact_phones::table, &phone_rows(contact_id, fields))?;
     Ok(())
 }
 
@@ -229,22 +296,13 @@ pub(crate) fn insert_contact(
     primary: bool,
     now: NaiveDateTime,
 ) -> Result<(), TxError> {
-    let write = ContactWrite::of(fields)?;
     let existing: i64 = contacts::table
         .filter(contacts::customer_id.eq(customer_id))
         .filter(contacts::deleted_at.is_null())
         .count()
         .get_result(conn)?;
     diesel::insert_into(contacts::table)
-        .values((
-            &write,
-            contacts::id.eq(id),
-            contacts::customer_id.eq(customer_id),
-            contacts::is_primary.eq(false),
-            contacts::created_at.eq(now),
-            contacts::updated_at.eq(now),
-            contacts::version.eq(1_i64),
-        ))
+        .values(NewContactRow::new(id, customer_id, fields, false, now)?)
         .execute(conn)?;
     if primary || existing == 0 {
         make_primary(conn, customer_id, id)?;

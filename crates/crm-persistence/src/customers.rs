@@ -174,6 +174,83 @@ impl<'a> CustomerWrite<'a> {
     }
 }
 
+/// Every column a new customer is written with, in one flat row: the shape a single INSERT,
+/// a multi-row INSERT and a binary `COPY` all take.
+#[derive(Insertable)]
+#[diesel(table_name = customers, treat_none_as_default_value = false)]
+pub(crate) struct NewCustomerRow<'a> {
+    id: &'a str,
+    kind: &'a str,
+    name: &'a str,
+    legal_name: Option<&'a str>,
+    industry: Option<&'a str>,
+    company_size: Option<&'a str>,
+    website: Option<&'a str>,
+    address: Option<&'a str>,
+    tax_id: Option<&'a str>,
+    gender: Option<&'a str>,
+    birthday: Option<NaiveDate>,
+    phone: Option<&'a str>,
+    phone_normalized: Option<&'a str>,
+    email: Option<&'a str>,
+    email_normalized: Option<&'a str>,
+    status: &'a str,
+    classification: Option<&'a str>,
+    lead_source: Option<&'a str>,
+    tags: String,
+    custom_fields: String,
+    external_id: Option<&'a str>,
+    owner_id: Option<&'a str>,
+    score: i64,
+    created_by: &'a str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    version: i64,
+}
+
+impl<'a> NewCustomerRow<'a> {
+    /// The customer `id` created now by `created_by` with `fields`, owned by `owner_id` (the
+    /// pool when `None`).
+    pub(crate) fn new(
+        id: &'a str,
+        fields: &'a CustomerFields,
+        owner_id: Option<&'a str>,
+        created_by: &'a str,
+        now: NaiveDateTime,
+    ) -> Result<Self, DomainError> {
+        let write = CustomerWrite::of(fields)?;
+        Ok(Self {
+            id,
+            kind: write.kind,
+            name: write.name,
+            legal_name: write.legal_name,
+            industry: write.industry,
+            company_size: write.company_size,
+            website: write.website,
+            address: write.address,
+            tax_id: write.tax_id,
+            gender: write.gender,
+            birthday: write.birthday,
+            phone: write.phone,
+            phone_normalized: write.phone_normalized,
+            email: write.email,
+            email_normalized: write.email_normalized,
+            status: write.status,
+            classification: write.classification,
+            lead_source: write.lead_source,
+            tags: write.tags,
+            custom_fields: write.custom_fields,
+            external_id: write.external_id,
+            owner_id,
+            score: 0,
+            created_by,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        })
+    }
+}
+
 type Db = <DbConnection as Connection>::Backend;
 
 diesel::define_sql_function! {
@@ -404,18 +481,8 @@ pub(crate) fn insert_customer(
     owner_id: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(), TxError> {
-    let write = CustomerWrite::of(fields)?;
     diesel::insert_into(customers::table)
-        .values((
-            &write,
-            customers::id.eq(id),
-            customers::owner_id.eq(owner_id),
-            customers::score.eq(0_i64),
-            customers::created_by.eq(&actor.id),
-            customers::created_at.eq(now),
-            customers::updated_at.eq(now),
-            customers::version.eq(1_i64),
-        ))
+        .values(NewCustomerRow::new(id, fields, owner_id, &actor.id, now)?)
         .execute(conn)?;
     let definitions = definitions_of(conn, FieldEntity::Customer)?;
     write_values(conn, &definitions, id, &fields.custom_fields)?;
@@ -536,7 +603,7 @@ pub(crate) fn event(
 
 /// One history entry as written.
 #[derive(Insertable)]
-#[diesel(table_name = customer_events)]
+#[diesel(table_name = customer_events, treat_none_as_default_value = false)]
 pub(crate) struct EventRow {
     id: String,
     customer_id: String,

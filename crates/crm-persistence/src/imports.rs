@@ -16,13 +16,13 @@ use crm_domain::DomainError;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use crate::connection::on_backend;
+use crate::connection::insert_all;
 use crate::convert::{corrupt, new_id, stored, utc};
 use crate::customers::{
     find_duplicate, load_visible, matching_customers, own_points, rewrite_customer, Points,
 };
 use crate::errors::TxError;
-use crate::leads::{insert_leads, known_values, Known, NewLead, ROWS_PER_STATEMENT};
+use crate::leads::{insert_leads, known_values, Known, NewLead};
 use crate::schema::{import_rows, import_uploads, imports};
 use crate::{Database, DbConnection};
 
@@ -134,6 +134,18 @@ fn load(conn: &mut DbConnection, id: &str) -> Result<ImportRowDb, TxError> {
         .first(conn)
         .optional()?
         .ok_or(IMPORT)?)
+}
+
+/// One row's outcome as stored.
+#[derive(Insertable)]
+#[diesel(table_name = import_rows, treat_none_as_default_value = false)]
+struct ResultRow<'a> {
+    import_id: &'a str,
+    row_number: i64,
+    outcome: &'a str,
+    customer_id: Option<&'a str>,
+    matched_row: Option<i64>,
+    errors: String,
 }
 
 fn errors_json(errors: &[RowError]) -> String {
@@ -794,20 +806,16 @@ impl ImportStore for Database {
             for result in &results {
                 counts.add(result.outcome);
                 last = result.row;
-                stored.push((
-                    import_rows::import_id.eq(&job.id),
-                    import_rows::row_number.eq(result.row),
-                    import_rows::outcome.eq(result.outcome.as_str()),
-                    import_rows::customer_id.eq(&result.customer_id),
-                    import_rows::matched_row.eq(result.matched_row),
-                    import_rows::errors.eq(errors_json(&result.errors)),
-                ));
+                stored.push(ResultRow {
+                    import_id: &job.id,
+                    row_number: result.row,
+                    outcome: result.outcome.as_str(),
+                    customer_id: result.customer_id.as_deref(),
+                    matched_row: result.matched_row,
+                    errors: errors_json(&result.errors),
+                });
             }
-            for chunk in stored.chunks(ROWS_PER_STATEMENT) {
-                on_backend!(conn, |c| diesel::insert_into(import_rows::table)
-                    .values(chunk)
-                    .execute(c))?;
-            }
+            insert_all!(conn, import_rows::table, &stored)?;
             diesel::update(imports::table.find(&job.id))
                 .set((
                     imports::rows_processed.eq(last),

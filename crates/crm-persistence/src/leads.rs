@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use crm_domain::custom_fields::{FieldDefinition, FieldEntity};
+use crm_domain::customers::ContactFields;
 use crm_domain::identity::Visibility;
 use crm_domain::imports::Lead;
 use crm_domain::ports::Actor;
@@ -13,17 +14,14 @@ use crm_domain::{DomainError, FieldError};
 use diesel::prelude::*;
 use diesel::result::DatabaseErrorKind;
 
-use crate::connection::on_backend;
-use crate::contacts::ContactWrite;
+use crate::connection::insert_all;
+use crate::contacts::{phone_rows, NewContactRow};
 use crate::convert::new_id;
 use crate::custom_fields::{definitions_of, write_values};
-use crate::customers::{created_changes, event, point_holders, CustomerWrite, Points};
+use crate::customers::{created_changes, event, point_holders, NewCustomerRow, Points};
 use crate::errors::TxError;
 use crate::schema::{contact_phones, contacts, customer_events, customers};
 use crate::DbConnection;
-
-/// Rows per multi-row statement, far below PostgreSQL's 65,535 bound parameters.
-pub(crate) const ROWS_PER_STATEMENT: usize = 500;
 
 /// A lead to be written as the new customer `customer_id`.
 pub(crate) struct NewLead<'a> {
@@ -32,8 +30,8 @@ pub(crate) struct NewLead<'a> {
 }
 
 /// Writes `leads` as new customers owned by `owner_id` (the pool when `None`), each with its
-/// first contact as the primary one. Uniqueness the database enforces (external ids, unique
-/// custom values) fails the whole call.
+/// first contact as the primary one, every table in one bulk write (`insert_all!`).
+/// Uniqueness the database enforces (external ids, unique custom values) fails the whole call.
 pub(crate) fn insert_leads(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -41,135 +39,83 @@ pub(crate) fn insert_leads(
     leads: &[NewLead<'_>],
     now: NaiveDateTime,
 ) -> Result<(), TxError> {
-    let contact_ids: Vec<Option<String>> = leads
+    let customers = leads
         .iter()
-        .map(|l| l.lead.contact.as_ref().map(|_| new_id()))
-        .collect();
-    for chunk in leads.chunks(ROWS_PER_STATEMENT) {
-        let rows = chunk
-            .iter()
-            .map(|l| {
-                Ok((
-                    CustomerWrite::of(&l.lead.customer)?,
-                    customers::id.eq(&l.customer_id),
-                    customers::owner_id.eq(owner_id),
-                    customers::score.eq(0_i64),
-                    customers::created_by.eq(&actor.id),
-                    customers::created_at.eq(now),
-                    customers::updated_at.eq(now),
-                    customers::version.eq(1_i64),
-                ))
-            })
-            .collect::<Result<Vec<_>, TxError>>()?;
-        on_backend!(conn, |c| diesel::insert_into(customers::table)
-            .values(rows)
-            .execute(c))
-        .map_err(|e| match (e, chunk) {
-            // The only unique column a new customer has: its id in another system.
-            (
-                diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _),
-                [_single],
-            ) => TxError::Domain(DomainError::Validation(vec![FieldError::new(
-                "/external_id",
-                "not_unique",
-                "another customer has this external id",
-            )])),
-            (e, _) => e.into(),
-        })?;
-    }
-    let with_contacts: Vec<(&NewLead<'_>, &str)> = leads
+        .map(|l| NewCustomerRow::new(&l.customer_id, &l.lead.customer, owner_id, &actor.id, now))
+        .collect::<Result<Vec<_>, DomainError>>()?;
+    insert_all!(conn, customers::table, &customers).map_err(|e| match (e, leads) {
+        // The only unique column a new customer has: its id in another system.
+        (
+            diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _),
+            [_single],
+        ) => TxError::Domain(DomainError::Validation(vec![FieldError::new(
+            "/external_id",
+            "not_unique",
+            "another customer has this external id",
+        )])),
+        (e, _) => e.into(),
+    })?;
+    drop(customers);
+    // Each lead's first contact: (lead, contact id, fields).
+    let firsts: Vec<(&NewLead<'_>, String, &ContactFields)> = leads
         .iter()
-        .zip(&contact_ids)
-        .filter_map(|(l, id)| id.as_deref().map(|id| (l, id)))
+        .filter_map(|l| l.lead.contact.as_ref().map(|c| (l, new_id(), c)))
         .collect();
-    for chunk in with_contacts.chunks(ROWS_PER_STATEMENT) {
-        let mut rows = Vec::with_capacity(chunk.len());
-        let mut phones = Vec::new();
-        for (lead, contact_id) in chunk {
-            let Some(contact) = &lead.lead.contact else {
-                continue;
-            };
-            rows.push((
-                ContactWrite::of(contact)?,
-                contacts::id.eq(*contact_id),
-                contacts::customer_id.eq(&lead.customer_id),
-                contacts::is_primary.eq(true),
-                contacts::created_at.eq(now),
-                contacts::updated_at.eq(now),
-                contacts::version.eq(1_i64),
-            ));
-            let mut own: Vec<&str> = contact
-                .phones
-                .iter()
-                .map(|p| p.normalized.as_str())
-                .collect();
-            own.sort_unstable();
-            own.dedup();
-            phones.extend(own.into_iter().map(|phone| {
-                (
-                    contact_phones::contact_id.eq(*contact_id),
-                    contact_phones::phone_normalized.eq(phone),
-                )
-            }));
-        }
-        on_backend!(conn, |c| diesel::insert_into(contacts::table)
-            .values(rows)
-            .execute(c))?;
-        for phones in phones.chunks(ROWS_PER_STATEMENT) {
-            on_backend!(conn, |c| diesel::insert_into(contact_phones::table)
-                .values(phones)
-                .execute(c))?;
-        }
-    }
-    let mut events = Vec::with_capacity(leads.len() + with_contacts.len());
-    for (lead, contact_id) in leads.iter().zip(&contact_ids) {
-        let fields = &lead.lead.customer;
-        let created = created_changes(fields, owner_id);
+    let contacts = firsts
+        .iter()
+        .map(|(l, id, contact)| NewContactRow::new(id, &l.customer_id, contact, true, now))
+        .collect::<Result<Vec<_>, DomainError>>()?;
+    insert_all!(conn, contacts::table, &contacts)?;
+    drop(contacts);
+    let phones: Vec<_> = firsts
+        .iter()
+        .flat_map(|(_, id, contact)| phone_rows(id, contact))
+        .collect();
+    insert_all!(conn, contact_phones::table, &phones)?;
+    let mut events = Vec::with_capacity(leads.len() + firsts.len());
+    for lead in leads {
+        let created = created_changes(&lead.lead.customer, owner_id);
         events.push(event(&lead.customer_id, "created", actor, now, &created));
-        if let (Some(contact), Some(_)) = (&lead.lead.contact, contact_id) {
-            let added = contact.changes_from(None);
-            events.push(event(
-                &lead.customer_id,
-                "contact_added",
-                actor,
-                now,
-                &added,
-            ));
-        }
     }
-    for chunk in events.chunks(ROWS_PER_STATEMENT) {
-        on_backend!(conn, |c| diesel::insert_into(customer_events::table)
-            .values(chunk)
-            .execute(c))?;
+    for (lead, _, contact) in &firsts {
+        let added = contact.changes_from(None);
+        events.push(event(
+            &lead.customer_id,
+            "contact_added",
+            actor,
+            now,
+            &added,
+        ));
     }
-    write_custom_values(conn, leads, &contact_ids)
+    insert_all!(conn, customer_events::table, &events)?;
+    write_custom_values(conn, leads, &firsts)
 }
 
-/// The custom values of new customers and contacts, definitions read once.
+/// The custom values of new customers and their first contacts, definitions read once.
 fn write_custom_values(
     conn: &mut DbConnection,
     leads: &[NewLead<'_>],
-    contact_ids: &[Option<String>],
+    firsts: &[(&NewLead<'_>, String, &ContactFields)],
 ) -> Result<(), TxError> {
-    let mut customer_definitions: Option<Vec<FieldDefinition>> = None;
-    let mut contact_definitions: Option<Vec<FieldDefinition>> = None;
-    for (lead, contact_id) in leads.iter().zip(contact_ids) {
+    let mut definitions: Option<Vec<FieldDefinition>> = None;
+    for lead in leads {
         let values = &lead.lead.customer.custom_fields;
         if !values.is_empty() {
-            let definitions = match &customer_definitions {
+            let definitions = match &definitions {
                 Some(definitions) => definitions,
-                None => customer_definitions.insert(definitions_of(conn, FieldEntity::Customer)?),
+                None => definitions.insert(definitions_of(conn, FieldEntity::Customer)?),
             };
             write_values(conn, definitions, &lead.customer_id, values)?;
         }
-        if let (Some(contact), Some(contact_id)) = (&lead.lead.contact, contact_id) {
-            if !contact.custom_fields.is_empty() {
-                let definitions = match &contact_definitions {
-                    Some(definitions) => definitions,
-                    None => contact_definitions.insert(definitions_of(conn, FieldEntity::Contact)?),
-                };
-                write_values(conn, definitions, contact_id, &contact.custom_fields)?;
-            }
+    }
+    let mut definitions: Option<Vec<FieldDefinition>> = None;
+    for (_, contact_id, contact) in firsts {
+        if !contact.custom_fields.is_empty() {
+            let definitions = match &definitions {
+                Some(definitions) => definitions,
+                None => definitions.insert(definitions_of(conn, FieldEntity::Contact)?),
+            };
+            write_values(conn, definitions, contact_id, &contact.custom_fields)?;
         }
     }
     Ok(())
