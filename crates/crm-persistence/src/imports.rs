@@ -227,6 +227,13 @@ fn refusal(row: i64, err: &TxError) -> Option<RowResult> {
     }
 }
 
+/// Rows that created a customer. A literal, not a bound value: only then can both databases
+/// use the partial index `import_rows_customer` (`WHERE outcome = 'created'`) rather than read
+/// every row of the job, which made each batch of a large import slower than the one before.
+fn created_outcome() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql("import_rows.outcome = 'created'")
+}
+
 /// The row of this job that created `customer_id`, if one did.
 fn created_by_row(
     conn: &mut DbConnection,
@@ -236,7 +243,7 @@ fn created_by_row(
     Ok(import_rows::table
         .filter(import_rows::import_id.eq(job_id))
         .filter(import_rows::customer_id.eq(customer_id))
-        .filter(import_rows::outcome.eq(RowOutcome::Created.as_str()))
+        .filter(created_outcome())
         .select(import_rows::row_number)
         .first(conn)
         .optional()?)
@@ -254,7 +261,7 @@ fn created_by_rows(
     let rows: Vec<(Option<String>, i64)> = import_rows::table
         .filter(import_rows::import_id.eq(job_id))
         .filter(import_rows::customer_id.eq_any(customer_ids))
-        .filter(import_rows::outcome.eq(RowOutcome::Created.as_str()))
+        .filter(created_outcome())
         .select((import_rows::customer_id, import_rows::row_number))
         .load(conn)?;
     Ok(rows

@@ -160,8 +160,24 @@ impl TestDatabase {
     /// # Panics
     /// When the database refuses to explain the statement.
     pub fn query_plan(&self, statement: &Statement) -> Vec<String> {
+        self.query_plan_with(statement, &[])
+    }
+
+    /// `query_plan` with PostgreSQL's planner `settings` (`name = value`) in force, such as
+    /// `plan_cache_mode = force_generic_plan` for the plan a prepared statement gets once it
+    /// has run a few times. SQLite's plans do not depend on such settings.
+    ///
+    /// # Panics
+    /// When the database refuses a setting or to explain the statement.
+    pub fn query_plan_with(&self, statement: &Statement, settings: &[&str]) -> Vec<String> {
         let mut conn = self.connection();
-        match &mut *conn {
+        if let DbConnection::Pg(c) = &mut *conn {
+            for setting in settings {
+                c.batch_execute(&format!("SET {setting}"))
+                    .unwrap_or_else(|e| panic!("{e}: SET {setting}"));
+            }
+        }
+        let plan = match &mut *conn {
             DbConnection::Sqlite(c) => {
                 diesel::sql_query(format!("EXPLAIN QUERY PLAN {}", statement.sql))
                     .load::<SqlitePlanRow>(c)
@@ -192,7 +208,11 @@ impl TestDatabase {
                     .map(|row| row.line)
                     .collect()
             }
+        };
+        if let (DbConnection::Pg(c), false) = (&mut *conn, settings.is_empty()) {
+            let _ = c.batch_execute("RESET ALL");
         }
+        plan
     }
 
     /// Adds `count` customers straight into the table (not through the store), spread over
