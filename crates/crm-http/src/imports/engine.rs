@@ -296,19 +296,70 @@ pub(crate) fn run_job(
             );
         }
     }
+    // The file is read and checked on a thread of its own while the batch before is written,
+    // so the server's work on a batch overlaps the database's work on the previous one.
+    std::thread::scope(|scope| {
+        let (sender, batches) = std::sync::mpsc::sync_channel(2);
+        scope.spawn(|| read_batches(state, &job, &rules, sender));
+        let mut written = 0;
+        for batch in batches {
+            match batch {
+                Batch::Rows(rows) => {
+                    store.apply_import_rows(&job, &actor, rows, Utc::now())?;
+                    written += 1;
+                    if stop_after.is_some_and(|stop| written >= stop) {
+                        return store.import_job(&actor_all(&job), &job.id);
+                    }
+                }
+                Batch::End { total } => {
+                    return store.finish_import(&job.id, total, None, Utc::now())
+                }
+                Batch::Failed { error, total } => return fail(error, total),
+            }
+        }
+        Err(DomainError::internal(
+            "the file reader stopped without a last batch",
+        ))
+    })
+}
+
+/// What the file reader hands to the writer.
+enum Batch {
+    /// The next rows, at most `BATCH`.
+    Rows(Vec<ImportRow>),
+    /// Every row was handed over; the file has `total` rows.
+    End { total: i64 },
+    /// The file cannot be read past row `total`.
+    Failed { error: JobError, total: i64 },
+}
+
+/// Reads the job's file and sends its rows not yet processed in batches of `BATCH`, then how
+/// it ended. Stops early when the writer stops listening.
+fn read_batches(
+    state: &ApiState,
+    job: &ImportJob,
+    rules: &RowRules,
+    sender: std::sync::mpsc::SyncSender<Batch>,
+) {
+    let settings = &job.settings;
     let matching = settings.on_match != OnMatch::CreateAnyway && !settings.match_on.is_empty();
     let mut seen = Seen::new();
     let mut batch = Vec::with_capacity(BATCH);
-    let mut batches = 0;
     let mut total = 0;
-    let all = match rows(state, &job, &rules) {
+    let all = match rows(state, job, rules) {
         Ok(rows) => rows,
-        Err(e) => return fail(e, 0),
+        Err(error) => {
+            let _ = sender.send(Batch::Failed { error, total: 0 });
+            return;
+        }
     };
     for row in all {
         let (n, lead) = match row {
             Ok(row) => row,
-            Err(e) => return fail(e, total),
+            Err(error) => {
+                let _ = sender.send(Batch::Failed { error, total });
+                return;
+            }
         };
         total = n;
         let mut file_match = None;
@@ -329,18 +380,21 @@ pub(crate) fn run_job(
             lead,
             file_match,
         });
-        if batch.len() == BATCH {
-            store.apply_import_rows(&job, &actor, std::mem::take(&mut batch), Utc::now())?;
-            batches += 1;
-            if stop_after.is_some_and(|stop| batches >= stop) {
-                return store.import_job(&actor_all(&job), &job.id);
-            }
+        if batch.len() == BATCH
+            && sender
+                .send(Batch::Rows(std::mem::replace(
+                    &mut batch,
+                    Vec::with_capacity(BATCH),
+                )))
+                .is_err()
+        {
+            return;
         }
     }
-    if !batch.is_empty() {
-        store.apply_import_rows(&job, &actor, batch, Utc::now())?;
+    if !batch.is_empty() && sender.send(Batch::Rows(batch)).is_err() {
+        return;
     }
-    store.finish_import(&job.id, total, None, Utc::now())
+    let _ = sender.send(Batch::End { total });
 }
 
 /// An actor that sees every job (the engine reading its own job back).
