@@ -227,29 +227,25 @@ fn refusal(row: i64, err: &TxError) -> Option<RowResult> {
     }
 }
 
-/// Rows that created a customer. A literal, not a bound value: only then can both databases
-/// use the partial index `import_rows_customer` (`WHERE outcome = 'created'`) rather than read
-/// every row of the job, which made each batch of a large import slower than the one before.
-fn created_outcome() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    diesel::dsl::sql("import_rows.outcome = 'created'")
-}
-
 /// The row of this job that created `customer_id`, if one did.
 fn created_by_row(
     conn: &mut DbConnection,
     job_id: &str,
     customer_id: &str,
 ) -> Result<Option<i64>, TxError> {
-    Ok(import_rows::table
-        .filter(import_rows::import_id.eq(job_id))
-        .filter(import_rows::customer_id.eq(customer_id))
-        .filter(created_outcome())
-        .select(import_rows::row_number)
-        .first(conn)
-        .optional()?)
+    Ok(created_by_rows(conn, job_id, &[customer_id])?
+        .get(customer_id)
+        .copied())
 }
 
 /// The rows of this job that created each of `customer_ids`.
+///
+/// A customer is created by one import row at most, so the rows are found from the customers
+/// alone, in the partial index `import_rows_customer` (customer first, `created` rows only),
+/// and the job is checked here. Naming the job in the query would let the planner, whose
+/// statistics lag behind a table the import is filling, read every row of the job through
+/// the primary key instead, once per batch. The outcome is a literal, not a bound value: a
+/// prepared statement can only use a partial index whose condition it states.
 fn created_by_rows(
     conn: &mut DbConnection,
     job_id: &str,
@@ -258,15 +254,21 @@ fn created_by_rows(
     if customer_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(Option<String>, i64)> = import_rows::table
-        .filter(import_rows::import_id.eq(job_id))
+    let rows: Vec<(Option<String>, String, i64)> = import_rows::table
         .filter(import_rows::customer_id.eq_any(customer_ids))
-        .filter(created_outcome())
-        .select((import_rows::customer_id, import_rows::row_number))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "import_rows.outcome = 'created'",
+        ))
+        .select((
+            import_rows::customer_id,
+            import_rows::import_id,
+            import_rows::row_number,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, row)| id.map(|id| (id, row)))
+        .filter(|(_, job, _)| job == job_id)
+        .filter_map(|(id, _, row)| id.map(|id| (id, row)))
         .collect())
 }
 
