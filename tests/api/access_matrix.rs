@@ -726,28 +726,9 @@ fn key_with(db: &TestDatabase, admin: &str, scope: Scope) -> String {
 }
 
 fn seed_customer(db: &TestDatabase, name: &str, owner: Option<String>) -> String {
-    use crm_domain::customers::{CustomerFields, CustomerKind, LifecycleStatus};
+    use crm_domain::customers::{CustomerFields, CustomerKind};
     use crm_domain::ports::{Actor, CustomerStore};
-    let fields = CustomerFields {
-        kind: CustomerKind::Company,
-        name: name.into(),
-        legal_name: None,
-        industry: None,
-        company_size: None,
-        website: None,
-        address: None,
-        tax_id: None,
-        gender: None,
-        birthday: None,
-        phone: None,
-        email: None,
-        status: LifecycleStatus::Lead,
-        classification: None,
-        lead_source: None,
-        tags: Vec::new(),
-        external_id: None,
-        custom_fields: Default::default(),
-    };
+    let fields = CustomerFields::new(CustomerKind::Company, name);
     let actor = Actor {
         id: "seed".into(),
         visibility: crm_domain::identity::Visibility::All,

@@ -152,6 +152,30 @@ pub struct FieldChange {
 }
 
 impl CustomerFields {
+    /// A new lead of `kind` called `name`, with nothing else known yet.
+    pub fn new(kind: CustomerKind, name: impl Into<String>) -> Self {
+        Self {
+            kind,
+            name: name.into(),
+            legal_name: None,
+            industry: None,
+            company_size: None,
+            website: None,
+            address: None,
+            tax_id: None,
+            gender: None,
+            birthday: None,
+            phone: None,
+            email: None,
+            status: LifecycleStatus::Lead,
+            classification: None,
+            lead_source: None,
+            tags: Vec::new(),
+            external_id: None,
+            custom_fields: Default::default(),
+        }
+    }
+
     /// Each field as JSON, in a fixed order, for audit diffs.
     pub fn audit_values(&self) -> Vec<(&'static str, serde_json::Value)> {
         use serde_json::json;

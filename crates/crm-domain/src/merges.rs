@@ -192,31 +192,12 @@ impl Merge {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::customers::{CustomerKind, LifecycleStatus};
+    use crate::customers::CustomerKind;
 
     fn customer(id: &str, name: &str) -> Customer {
         Customer {
             id: id.into(),
-            fields: CustomerFields {
-                kind: CustomerKind::Company,
-                name: name.into(),
-                legal_name: None,
-                industry: None,
-                company_size: None,
-                website: None,
-                address: None,
-                tax_id: None,
-                gender: None,
-                birthday: None,
-                phone: None,
-                email: None,
-                status: LifecycleStatus::Lead,
-                classification: None,
-                lead_source: None,
-                tags: vec![],
-                external_id: None,
-                custom_fields: BTreeMap::new(),
-            },
+            fields: CustomerFields::new(CustomerKind::Company, name),
             owner_id: None,
             score: 0,
             last_activity_at: None,

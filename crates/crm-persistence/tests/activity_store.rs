@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use crm_domain::activities::{
     ActivityFields, ActivityKind, FollowUpChange, FollowUpPlan, FollowUpState,
 };
-use crm_domain::customers::{ContactFields, CustomerFields, CustomerKind, LifecycleStatus};
+use crm_domain::customers::{ContactFields, CustomerFields, CustomerKind};
 use crm_domain::identity::Visibility;
 use crm_domain::page::PageRequest;
 use crm_domain::ports::{ActivityFilter, ActivityStore, Actor, ContactStore, CustomerStore};
@@ -32,26 +32,7 @@ fn at(raw: &str) -> DateTime<Utc> {
 }
 
 fn customer(db: &TestDatabase, name: &str, owner: Option<String>) -> String {
-    let fields = CustomerFields {
-        kind: CustomerKind::Company,
-        name: name.into(),
-        legal_name: None,
-        industry: None,
-        company_size: None,
-        website: None,
-        address: None,
-        tax_id: None,
-        gender: None,
-        birthday: None,
-        phone: None,
-        email: None,
-        status: LifecycleStatus::Lead,
-        classification: None,
-        lead_source: None,
-        tags: vec![],
-        external_id: None,
-        custom_fields: Default::default(),
-    };
+    let fields = CustomerFields::new(CustomerKind::Company, name);
     ok(db
         .database()
         .create_customer(&admin(), fields, owner, false))

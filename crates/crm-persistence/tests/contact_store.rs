@@ -1,7 +1,7 @@
 //! Contacts on both backends: one primary, visibility through the customer, history.
 
 use crm_domain::contact_points::{Phone, PhoneRegion};
-use crm_domain::customers::{ContactFields, CustomerFields, CustomerKind, LifecycleStatus};
+use crm_domain::customers::{ContactFields, CustomerFields, CustomerKind};
 use crm_domain::identity::{Email, NewUser, Role, Visibility};
 use crm_domain::page::PageRequest;
 use crm_domain::ports::{Actor, ContactFilter, ContactStore, CustomerStore, UserStore};
@@ -52,26 +52,7 @@ fn setup(db: &TestDatabase) -> (Actor, Actor, String) {
         id: ids[1].clone(),
         visibility: Visibility::OwnersOrPool(vec![ids[1].clone()]),
     };
-    let fields = CustomerFields {
-        kind: CustomerKind::Company,
-        name: "Acme".into(),
-        legal_name: None,
-        industry: None,
-        company_size: None,
-        website: None,
-        address: None,
-        tax_id: None,
-        gender: None,
-        birthday: None,
-        phone: None,
-        email: None,
-        status: LifecycleStatus::Lead,
-        classification: None,
-        lead_source: None,
-        tags: vec![],
-        external_id: None,
-        custom_fields: Default::default(),
-    };
+    let fields = CustomerFields::new(CustomerKind::Company, "Acme");
     let customer = ok(store.create_customer(&a, fields, Some(ids[0].clone()), false));
     (a, b, customer.id)
 }
@@ -178,28 +159,13 @@ fn contacts_follow_their_customers_visibility(db: &TestDatabase) {
 
 fn customer(name: &str, phone: Option<&str>, email: Option<&str>) -> CustomerFields {
     CustomerFields {
-        kind: CustomerKind::Individual,
-        name: name.into(),
-        legal_name: None,
-        industry: None,
-        company_size: None,
-        website: None,
-        address: None,
-        tax_id: None,
-        gender: None,
-        birthday: None,
         phone: phone.map(|p| {
             ok(Phone::parse(p, PhoneRegion::default(), "/phone")
                 .map_err(|e| DomainError::Validation(vec![e])))
         }),
         email: email
             .map(|e| ok(Email::parse(e, "/email").map_err(|e| DomainError::Validation(vec![e])))),
-        status: LifecycleStatus::Lead,
-        classification: None,
-        lead_source: None,
-        tags: vec![],
-        external_id: None,
-        custom_fields: Default::default(),
+        ..CustomerFields::new(CustomerKind::Individual, name)
     }
 }
 

@@ -40,24 +40,8 @@ fn draft(key: &str, field_type: FieldType, rules: FieldRules, unique: bool) -> F
 
 fn customer(name: &str, values: serde_json::Value) -> CustomerFields {
     CustomerFields {
-        kind: CustomerKind::Company,
-        name: name.into(),
-        legal_name: None,
-        industry: None,
-        company_size: None,
-        website: None,
-        address: None,
-        tax_id: None,
-        gender: None,
-        birthday: None,
-        phone: None,
-        email: None,
-        status: LifecycleStatus::Lead,
-        classification: None,
-        lead_source: None,
-        tags: vec![],
-        external_id: None,
         custom_fields: serde_json::from_value(values).unwrap_or_default(),
+        ..CustomerFields::new(CustomerKind::Company, name)
     }
 }
 

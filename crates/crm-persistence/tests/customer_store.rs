@@ -25,26 +25,12 @@ fn user(db: &TestDatabase, email: &str, role: Role) -> String {
 
 fn fields(name: &str, phone: Option<&str>, email: Option<&str>) -> CustomerFields {
     CustomerFields {
-        kind: CustomerKind::Company,
-        name: name.into(),
-        legal_name: None,
-        industry: None,
-        company_size: None,
-        website: None,
-        address: None,
-        tax_id: None,
-        gender: None,
-        birthday: None,
         phone: phone.map(|p| {
             Phone::parse(p, PhoneRegion::default(), "/phone").unwrap_or_else(|e| panic!("{e:?}"))
         }),
         email: email.map(|e| Email::parse(e, "/email").unwrap_or_else(|e| panic!("{e:?}"))),
-        status: LifecycleStatus::Lead,
-        classification: None,
-        lead_source: None,
         tags: vec!["vip".into()],
-        external_id: None,
-        custom_fields: Default::default(),
+        ..CustomerFields::new(CustomerKind::Company, name)
     }
 }
 

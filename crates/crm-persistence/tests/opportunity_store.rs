@@ -3,7 +3,7 @@
 //! injected instants, visibility, and the list's filters.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use crm_domain::customers::{CustomerFields, CustomerKind, LifecycleStatus};
+use crm_domain::customers::{CustomerFields, CustomerKind};
 use crm_domain::identity::Visibility;
 use crm_domain::opportunities::{
     LineDraft, OpportunityChanges, OpportunityDraft, OpportunityStatus, StageMove,
@@ -35,26 +35,7 @@ fn admin() -> Actor {
 }
 
 fn customer(db: &TestDatabase, name: &str, owner: Option<String>) -> String {
-    let fields = CustomerFields {
-        kind: CustomerKind::Company,
-        name: name.into(),
-        legal_name: None,
-        industry: None,
-        company_size: None,
-        website: None,
-        address: None,
-        tax_id: None,
-        gender: None,
-        birthday: None,
-        phone: None,
-        email: None,
-        status: LifecycleStatus::Lead,
-        classification: None,
-        lead_source: None,
-        tags: vec![],
-        external_id: None,
-        custom_fields: Default::default(),
-    };
+    let fields = CustomerFields::new(CustomerKind::Company, name);
     ok(db
         .database()
         .create_customer(&admin(), fields, owner, false))
