@@ -259,26 +259,7 @@ mod tests {
     use super::*;
 
     fn fields() -> CustomerFields {
-        CustomerFields {
-            kind: CustomerKind::Company,
-            name: "Acme".into(),
-            legal_name: None,
-            industry: None,
-            company_size: None,
-            website: None,
-            address: None,
-            tax_id: None,
-            gender: None,
-            birthday: None,
-            phone: None,
-            email: None,
-            status: LifecycleStatus::Lead,
-            classification: None,
-            lead_source: None,
-            tags: vec![],
-            external_id: None,
-            custom_fields: Default::default(),
-        }
+        CustomerFields::new(CustomerKind::Company, "Acme")
     }
 
     #[test]
