@@ -258,7 +258,9 @@ fn main() -> Result<()> {
         let handles: Vec<_> = (0..args.clients.max(1))
             .map(|i| {
                 let (args, scripts, stop) = (&args, &scripts, &stop);
-                scope.spawn(move || client(args, scripts, stop, 0x5eed + i as u64))
+                // Fresh draws each run: ids the write scripts make never repeat a run's.
+                let seed = fastrand::u64(..) ^ i as u64;
+                scope.spawn(move || client(args, scripts, stop, seed))
             })
             .collect();
         std::thread::sleep(Duration::from_secs_f64(args.seconds));
