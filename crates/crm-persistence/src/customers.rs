@@ -1040,6 +1040,111 @@ fn index_keys(
         .collect())
 }
 
+/// The most keys of an equality condition a list walks one value at a time (see
+/// [`list_through_values`]); longer lists are matched as a set.
+const MAX_WALKED_KEYS: usize = 16;
+
+/// Whether the list ordered by id walks `condition`'s index rows: an equality (or one-of, or
+/// has-option) condition with few keys.
+fn drives_the_walk(condition: &CustomFilter) -> bool {
+    use crm_domain::custom_fields::CustomFilterOp as Op;
+    matches!(condition.op, Op::Eq | Op::In | Op::Contains)
+        && (1..=MAX_WALKED_KEYS).contains(&condition.keys.len())
+}
+
+/// A page of customers ordered by id that match the custom condition `filter.custom[at]` and
+/// the rest of `filter`.
+///
+/// The `(field, value, record)` index holds each value's customers in id order, so the page
+/// walks that index from the position and stops after a page of matches: its cost follows the
+/// page, not the number of customers with the value (matching the condition as a set of ids
+/// would read every one of them first). A one-of condition walks each key's rows and merges them.
+fn list_through_values(
+    db: &Database,
+    actor: &Actor,
+    filter: &CustomerFilter,
+    at: usize,
+    page: &PageRequest,
+) -> Result<Page<Customer>, DomainError> {
+    let sort = filter.sort;
+    let after = match &page.after {
+        None => None,
+        Some(raw) => Some(
+            sort.decode_position(raw)
+                .ok_or_else(|| {
+                    DomainError::Validation(vec![FieldError::new(
+                        "/query/cursor",
+                        "invalid",
+                        "not a cursor of this sort order",
+                    )])
+                })?
+                .id,
+        ),
+    };
+    let mut rest = filter.clone();
+    let walked = rest.custom.remove(at);
+    let wanted = i64::from(page.limit) + 1;
+    let backend = db.backend();
+    db.read(|conn| {
+        let record = sort_values.field(custom_field_values::record_id);
+        let mut rows: Vec<CustomerRow> = Vec::new();
+        for key in &walked.keys {
+            let query = valued::filtered(backend, actor, &rest)?.filter(
+                sort_values
+                    .field(custom_field_values::field_id)
+                    .eq(walked.field_id.clone()),
+            );
+            let query = match key {
+                IndexKey::Number(n) => {
+                    query.filter(sort_values.field(custom_field_values::value_number).eq(*n))
+                }
+                IndexKey::Text(t) => query.filter(
+                    sort_values
+                        .field(custom_field_values::value_text)
+                        .eq(crate::custom_fields::index_text(t)),
+                ),
+            };
+            let query = match (&after, sort.descending) {
+                (None, false) => query.order(record.asc()),
+                (None, true) => query.order(record.desc()),
+                (Some(id), false) => query.filter(record.gt(id.clone())).order(record.asc()),
+                (Some(id), true) => query.filter(record.lt(id.clone())).order(record.desc()),
+            };
+            rows.extend(query.limit(wanted).load::<CustomerRow>(conn)?);
+        }
+        if walked.keys.len() > 1 {
+            // A multi-select customer may hold several of the keys.
+            rows.sort_by(|a, b| a.id.cmp(&b.id));
+            rows.dedup_by(|a, b| a.id == b.id);
+            if sort.descending {
+                rows.reverse();
+            }
+            rows.truncate(wanted as usize);
+        }
+        let rows = listed(conn, rows)?;
+        Ok(Page::from_rows(rows, page.limit, |c| {
+            sort.encode_position(c)
+        }))
+    })
+}
+
+/// The listed rows as customers, showing only the custom fields still defined.
+fn listed(conn: &mut DbConnection, rows: Vec<CustomerRow>) -> Result<Vec<Customer>, TxError> {
+    let live = live_keys(conn, FieldEntity::Customer)?;
+    let customers = rows
+        .into_iter()
+        .map(|row| {
+            let mut customer = row.into_domain()?;
+            customer
+                .fields
+                .custom_fields
+                .retain(|k, _| live.contains(k));
+            Ok(customer)
+        })
+        .collect::<Result<Vec<_>, DomainError>>()?;
+    Ok(customers)
+}
+
 /// A page of customers ordered by a custom field: the customers with a value, joined to their
 /// index rows in the value's order (the database chooses between walking that index and
 /// sorting the few customers a narrow filter leaves); when the values run out, the customers
@@ -1181,6 +1286,11 @@ impl CustomerStore for Database {
             return list_by_custom_field(self, actor, filter, custom, page);
         }
         let sort = filter.sort;
+        if sort.key == CustomerSortKey::Id {
+            if let Some(at) = filter.custom.iter().position(drives_the_walk) {
+                return list_through_values(self, actor, filter, at, page);
+            }
+        }
         let after = match &page.after {
             None => None,
             Some(raw) => Some(sort.decode_position(raw).ok_or_else(|| {
@@ -1225,18 +1335,7 @@ impl CustomerStore for Database {
                 .load(conn)?;
                 rows.extend(more);
             }
-            let live = live_keys(conn, FieldEntity::Customer)?;
-            let rows = rows
-                .into_iter()
-                .map(|row| {
-                    let mut customer = row.into_domain()?;
-                    customer
-                        .fields
-                        .custom_fields
-                        .retain(|k, _| live.contains(k));
-                    Ok(customer)
-                })
-                .collect::<Result<Vec<_>, DomainError>>()?;
+            let rows = listed(conn, rows)?;
             Ok(Page::from_rows(rows, page.limit, |c| {
                 sort.encode_position(c)
             }))

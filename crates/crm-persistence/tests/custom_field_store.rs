@@ -401,7 +401,176 @@ fn long_values_are_indexed(db: &TestDatabase) {
     );
 }
 
+/// Lists ordered by id with equality, one-of and has-option conditions walk each value's
+/// customers page by page: every page is the next of exactly the visible matches, in both
+/// directions, with a customer holding several of the keys listed once.
+fn equality_filters_page_through_their_values(db: &TestDatabase) {
+    use crm_domain::contact_points::PhoneRegion;
+    use crm_domain::custom_fields::{CustomFilter, CustomFilterOp};
+    use crm_domain::customers::{CustomerSort, CustomerSortKey};
+    use crm_domain::identity::{Email, NewUser, Role};
+    use crm_domain::page::PageRequest;
+    use crm_domain::ports::{CustomerFilter, UserStore};
+    let store = db.database();
+    let rep = |n: usize| {
+        let email = format!("walker{n}@example.com");
+        ok(store.create_user(NewUser {
+            email: Email::parse(&email, "/email").unwrap_or_else(|e| panic!("{e:?}")),
+            display_name: email.clone(),
+            role: Role::Rep,
+            password_hash: "x".into(),
+        }))
+        .id
+    };
+    let (mine, theirs) = (rep(0), rep(1));
+    let options = FieldRules {
+        options: (0..5)
+            .map(|n| SelectOption {
+                key: format!("o{n}"),
+                label: format!("Option {n}"),
+                archived: false,
+            })
+            .collect(),
+        ..FieldRules::default()
+    };
+    let interests = ok(store.create_field(draft(
+        "interests",
+        FieldType::MultiSelect,
+        options.clone(),
+        false,
+    )));
+    let tier = ok(store.create_field(draft("tier", FieldType::SingleSelect, options, false)));
+    let budget = ok(store.create_field(draft(
+        "budget",
+        FieldType::Integer,
+        FieldRules::default(),
+        false,
+    )));
+    // (id, owner, status, interests, tier, budget) of every customer.
+    let mut all = Vec::new();
+    for n in 0..90_usize {
+        let owner = [Some(mine.clone()), Some(theirs.clone()), None][n % 3].clone();
+        let picked: Vec<String> = [n % 5, (n / 5) % 5]
+            .iter()
+            .map(|o| format!("o{o}"))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let tier_key = format!("o{}", (n / 3) % 5);
+        let amount = (n % 4) as i64;
+        let mut fields = customer(
+            &format!("W{n}"),
+            json!({"interests": picked, "tier": tier_key, "budget": amount}),
+        );
+        if n % 2 == 1 {
+            fields.status = LifecycleStatus::Prospect;
+        }
+        let status = fields.status;
+        let created = ok(store.create_customer(&admin(), fields, owner.clone(), false));
+        all.push((created.id, owner, status, picked, tier_key, amount));
+    }
+    let rep_actor = Actor {
+        id: mine.clone(),
+        visibility: Visibility::OwnersOrPool(vec![mine.clone()]),
+    };
+    let condition = |definition: &crm_domain::custom_fields::FieldDefinition, op, raw: &str| {
+        definition
+            .filter(op, raw, PhoneRegion::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    type Row = (
+        String,
+        Option<String>,
+        LifecycleStatus,
+        Vec<String>,
+        String,
+        i64,
+    );
+    type Case<'a> = (
+        &'a str,
+        Vec<CustomFilter>,
+        Option<LifecycleStatus>,
+        Box<dyn Fn(&Row) -> bool>,
+    );
+    let has = |keys: &'static [&'static str]| {
+        move |r: &Row| keys.iter().any(|k| r.3.contains(&k.to_string()))
+    };
+    let cases: Vec<Case> = vec![
+        (
+            "has o1",
+            vec![condition(&interests, CustomFilterOp::Contains, "o1")],
+            None,
+            Box::new(has(&["o1"])),
+        ),
+        (
+            "has o1 or o2",
+            vec![condition(&interests, CustomFilterOp::In, "o1,o2")],
+            None,
+            Box::new(has(&["o1", "o2"])),
+        ),
+        (
+            "budget 3, has o2, prospect",
+            vec![
+                condition(&budget, CustomFilterOp::Eq, "3"),
+                condition(&interests, CustomFilterOp::Contains, "o2"),
+            ],
+            Some(LifecycleStatus::Prospect),
+            Box::new(|r: &Row| r.5 == 3 && r.3.contains(&"o2".to_string())),
+        ),
+        (
+            "tier o0 or o4, budget at least 2",
+            vec![
+                condition(&tier, CustomFilterOp::In, "o4,o0"),
+                condition(&budget, CustomFilterOp::Gte, "2"),
+            ],
+            None,
+            Box::new(|r: &Row| (r.4 == "o0" || r.4 == "o4") && r.5 >= 2),
+        ),
+    ];
+    for (label, custom, status, matches) in &cases {
+        for (who, actor) in [("admin", admin()), ("rep", rep_actor.clone())] {
+            for descending in [false, true] {
+                let mut want: Vec<String> = all
+                    .iter()
+                    .filter(|r| who == "admin" || r.1.is_none() || r.1.as_deref() == Some(&mine))
+                    .filter(|r| status.is_none_or(|s| r.2 == s))
+                    .filter(|r| matches(r))
+                    .map(|r| r.0.clone())
+                    .collect();
+                want.sort();
+                if descending {
+                    want.reverse();
+                }
+                let filter = CustomerFilter {
+                    status: *status,
+                    custom: custom.clone(),
+                    sort: CustomerSort {
+                        key: CustomerSortKey::Id,
+                        descending,
+                    },
+                    ..CustomerFilter::default()
+                };
+                let mut walked = Vec::new();
+                let mut after = None;
+                loop {
+                    let page =
+                        ok(store.list_customers(&actor, &filter, &PageRequest { limit: 4, after }));
+                    assert!(page.items.len() <= 4);
+                    walked.extend(page.items.into_iter().map(|c| c.id));
+                    match page.next_after {
+                        Some(next) => after = Some(next),
+                        None => break,
+                    }
+                }
+                assert!(!want.is_empty(), "{label}: the case matches someone");
+                assert_eq!(walked, want, "{label}, {who}, descending: {descending}");
+            }
+        }
+    }
+}
+
 backend_tests!(
+    equality_filters_page_through_their_values,
     long_values_are_indexed,
     custom_field_order_walks_the_whole_index,
     definitions_are_kept_per_entity,
