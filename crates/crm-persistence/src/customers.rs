@@ -743,11 +743,18 @@ pub(super) fn filtered<'a>(
 ) -> Result<ListQuery<'a>, TxError> {
     let mut query = $from.select(CustomerRow::as_select()).into_boxed();
     if let Visibility::OwnersOrPool(owners) = &actor.visibility {
-        query = query.filter(
-            customers::owner_id
-                .eq_any(owners)
-                .or(customers::owner_id.is_null()),
-        );
+        // A filter on a visible owner, or on the pool, already keeps to what the caller may
+        // see; repeating it as a visibility condition would make the planner count that
+        // owner's customers twice and misjudge the cheapest plan.
+        let implied = filter.pool == Some(true)
+            || filter.owner_id.as_ref().is_some_and(|o| owners.contains(o));
+        if !implied {
+            query = query.filter(
+                customers::owner_id
+                    .eq_any(owners)
+                    .or(customers::owner_id.is_null()),
+            );
+        }
     }
     if !filter.include_deleted {
         query = query.filter(customers::deleted_at.is_null());

@@ -373,8 +373,71 @@ fn the_pool_claim_release_assign(db: &TestDatabase) {
     assert_eq!(actions, ["assigned", "released", "claimed", "created"]);
 }
 
+/// Owner and pool filters give each caller exactly the visible customers they name: a visible
+/// owner's, the pool's, and nobody's for an owner the caller may not see.
+fn owner_and_pool_filters_keep_to_the_visible(db: &TestDatabase) {
+    let store = db.database();
+    let a = user(db, "a@example.com", Role::Rep);
+    let b = user(db, "b@example.com", Role::Rep);
+    let mut names = std::collections::HashMap::new();
+    for (name, owner) in [
+        ("A1", Some(&a)),
+        ("A2", Some(&a)),
+        ("A3", Some(&a)),
+        ("B1", Some(&b)),
+        ("B2", Some(&b)),
+        ("P1", None),
+        ("P2", None),
+    ] {
+        let created =
+            ok(store.create_customer(&admin(), fields(name, None, None), owner.cloned(), false));
+        names.insert(created.id, name);
+    }
+    let gone =
+        ok(store.create_customer(&admin(), fields("A4", None, None), Some(a.clone()), false));
+    ok(store.delete_customer(&admin(), &gone.id));
+    let manager = Actor {
+        id: "manager".into(),
+        visibility: Visibility::OwnersOrPool(vec![a.clone()]),
+    };
+    let listed = |actor: &Actor, owner: Option<&String>, pool: Option<bool>| -> Vec<&str> {
+        let filter = CustomerFilter {
+            owner_id: owner.cloned(),
+            pool,
+            ..CustomerFilter::default()
+        };
+        let mut found: Vec<&str> = ok(store.list_customers(
+            actor,
+            &filter,
+            &PageRequest {
+                limit: 50,
+                after: None,
+            },
+        ))
+        .items
+        .iter()
+        .map(|c| names[&c.id])
+        .collect();
+        found.sort_unstable();
+        found
+    };
+    let rep = as_rep(&a);
+    assert_eq!(listed(&rep, Some(&a), None), ["A1", "A2", "A3"]);
+    assert_eq!(listed(&rep, Some(&b), None), Vec::<&str>::new());
+    assert_eq!(listed(&rep, None, Some(true)), ["P1", "P2"]);
+    assert_eq!(listed(&rep, None, Some(false)), ["A1", "A2", "A3"]);
+    assert_eq!(listed(&rep, Some(&a), Some(true)), Vec::<&str>::new());
+    assert_eq!(listed(&rep, Some(&b), Some(true)), Vec::<&str>::new());
+    assert_eq!(listed(&rep, None, None), ["A1", "A2", "A3", "P1", "P2"]);
+    assert_eq!(listed(&manager, Some(&a), None), ["A1", "A2", "A3"]);
+    assert_eq!(listed(&manager, Some(&b), Some(false)), Vec::<&str>::new());
+    assert_eq!(listed(&admin(), Some(&b), None), ["B1", "B2"]);
+    assert_eq!(listed(&admin(), None, Some(true)), ["P1", "P2"]);
+}
+
 backend_tests!(
     reps_see_their_own_and_the_pool_only,
+    owner_and_pool_filters_keep_to_the_visible,
     managers_see_their_teams,
     duplicates_name_the_existing_customer_only_when_visible,
     updates_bump_the_version_and_record_each_change,
