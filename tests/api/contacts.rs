@@ -123,6 +123,7 @@ async fn contacts_of_a_customer(db: TestDatabase) {
     );
     let (status, _, _) = send(&app, request("GET", &base, Some(&other), None)).await;
     assert_eq!(status, 404);
+    assert_eq!(db.orphan_rows(), 0);
 }
 
 async fn bad_contacts_are_refused_with_every_problem(db: TestDatabase) {

@@ -264,6 +264,7 @@ async fn the_sample_file_imports_to_its_truth(db: TestDatabase) {
         truth()["unique_leads"].as_i64().unwrap_or(-1)
             + truth()["duplicates"].as_i64().unwrap_or(-1)
     );
+    assert_eq!(db.orphan_rows(), 0);
 }
 
 async fn a_stopped_job_resumes_without_writing_a_row_twice(db: TestDatabase) {
@@ -319,6 +320,7 @@ async fn a_stopped_job_resumes_without_writing_a_row_twice(db: TestDatabase) {
         stored.iter().all(|c| c["owner_id"].is_null()),
         "pool import"
     );
+    assert_eq!(db.orphan_rows(), 0);
 }
 
 async fn gb18030_files_are_detected_or_declared(db: TestDatabase) {
@@ -470,6 +472,7 @@ async fn matches_skip_fill_overwrite_or_create_as_asked(db: TestDatabase) {
     let job = finished!(&app, &rep, job);
     assert_eq!(job["counts"]["created"], 2, "{job}");
     assert_eq!(customers!(&app, &admin).len(), 6);
+    assert_eq!(db.orphan_rows(), 0);
 }
 
 async fn atomic_and_dry_runs_write_nothing(db: TestDatabase) {

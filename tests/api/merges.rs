@@ -338,6 +338,7 @@ async fn merges_move_everything_and_undo_puts_it_back(db: TestDatabase) {
     .await;
     assert_eq!(status, 409);
     assert_eq!(problem["code"], "undo_expired");
+    assert_eq!(db.orphan_rows(), 0);
 }
 
 fn uuid_like() -> String {

@@ -139,6 +139,35 @@ impl TestDatabase {
             .unwrap_or_else(|e| panic!("{e}"));
     }
 
+    /// The rows that name a parent which does not exist: history entries without their
+    /// customer, contact phone index rows without their contact, import results without their
+    /// job. The schema leaves these to the code (they are written in their parent's
+    /// transaction), so tests of the code paths that write them check that none exist.
+    ///
+    /// # Panics
+    /// When the query fails.
+    pub fn orphan_rows(&self) -> i64 {
+        use diesel::prelude::*;
+        use diesel::sql_types::BigInt;
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(
+            "SELECT \
+               (SELECT COUNT(*) FROM customer_events e \
+                  WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id)) \
+             + (SELECT COUNT(*) FROM contact_phones p \
+                  WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = p.contact_id)) \
+             + (SELECT COUNT(*) FROM import_rows r \
+                  WHERE NOT EXISTS (SELECT 1 FROM imports i WHERE i.id = r.import_id)) AS n",
+        )
+        .get_result::<Count>(&mut *self.connection())
+        .map(|c| c.n)
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// A shared handle, e.g. for the HTTP layer's stores. The database is still removed when this
     /// guard is dropped.
     pub fn shared(&self) -> Arc<Database> {

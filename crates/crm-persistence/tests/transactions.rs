@@ -90,7 +90,28 @@ fn concurrent_writers_both_commit(db: &TestDatabase) {
     assert!(last == "first" || last == "second", "{last}");
 }
 
+/// History, contact phone index rows and import results carry no foreign key (the code writes
+/// them with their parent); `orphan_rows`, which the tests of those code paths check, counts
+/// each kind that lost its parent.
+fn orphan_rows_are_counted(db: &TestDatabase) {
+    assert_eq!(db.orphan_rows(), 0);
+    let mut conn = db.connection();
+    for sql in [
+        "INSERT INTO customer_events (id, customer_id, action, actor_id, at, changes) \
+         VALUES ('e1', 'no-such-customer', 'created', 'u1', '2026-01-01 00:00:00', '[]')",
+        "INSERT INTO contact_phones (contact_id, phone_normalized) \
+         VALUES ('no-such-contact', '+8613800000000')",
+        "INSERT INTO import_rows (import_id, row_number, outcome, errors) \
+         VALUES ('no-such-import', 1, 'failed', '[]')",
+    ] {
+        assert_eq!(diesel::sql_query(sql).execute(&mut *conn), Ok(1), "{sql}");
+    }
+    drop(conn);
+    assert_eq!(db.orphan_rows(), 3);
+}
+
 backend_tests!(
+    orphan_rows_are_counted,
     committed_write_is_visible,
     failed_write_leaves_nothing_behind,
     nested_transaction_is_a_savepoint,
