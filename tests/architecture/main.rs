@@ -176,3 +176,24 @@ fn migration_folders_hold_the_same_names() {
     assert!(!sqlite.is_empty());
     assert_eq!(sqlite, names("postgres"));
 }
+
+/// A row looked up by its key is read with `get_result`: `first` binds `LIMIT 1` as a
+/// parameter, which makes SQLite recompile the cached statement on every call.
+#[test]
+fn key_lookups_do_not_bind_a_limit() {
+    let dir = workspace_root().join("crates/crm-persistence/src");
+    let mut found = Vec::new();
+    for file in rust_files(&dir) {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        // Each statement from a `.find(` to the end of the statement.
+        for (start, _) in text.match_indices(".find(") {
+            let statement = &text[start..];
+            let end = statement.find(';').unwrap_or(statement.len());
+            if statement[..end].contains(".first(") || statement[..end].contains(".first::<") {
+                let line = text[..start].lines().count();
+                found.push(format!("{}:{line}", file.display()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "key lookups through `first`: {found:?}");
+}

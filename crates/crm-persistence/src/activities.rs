@@ -164,7 +164,7 @@ fn load(conn: &mut DbConnection, visibility: &Visibility, id: &str) -> Result<Ac
         .filter(activities::deleted_at.is_null())
         .filter(customers::deleted_at.is_null())
         .select((ActivityRow::as_select(), customers::owner_id))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let (row, owner) = found.ok_or(ACTIVITY)?;
     if !visibility.allows(owner.as_deref()) {
@@ -265,11 +265,11 @@ pub(crate) fn refresh_customer(
         .filter(activities::deleted_at.is_null());
     let last: Option<NaiveDateTime> = live
         .select(diesel::dsl::max(activities::occurred_at))
-        .first(conn)?;
+        .get_result(conn)?;
     let next: Option<NaiveDateTime> = live
         .filter(activities::follow_up_state.eq("pending"))
         .select(diesel::dsl::min(activities::follow_up_at))
-        .first(conn)?;
+        .get_result(conn)?;
     diesel::update(customers::table.find(customer_id))
         .set((
             customers::last_activity_at.eq(last),
@@ -522,7 +522,7 @@ impl ActivityStore for Database {
             let (stored_raw, recorded_raw): (String, String) = activities::table
                 .find(id)
                 .select((activities::custom_fields, activities::behaviors))
-                .first(conn)?;
+                .get_result(conn)?;
             let recorded = record(conn, &fields.behaviors, &parse_recordings(&recorded_raw)?)?;
             let definitions = definitions_of(conn, FieldEntity::Activity)?;
             let mut fields = fields.clone();

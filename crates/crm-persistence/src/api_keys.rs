@@ -49,7 +49,7 @@ fn load(conn: &mut DbConnection, id: &str) -> Result<ApiKey, TxError> {
     let row = api_keys::table
         .find(id)
         .select(ApiKeyRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(DomainError::NotFound { entity: "API key" })?;
     Ok(row.into_domain()?)
@@ -124,7 +124,7 @@ impl ApiKeyStore for Database {
             .filter(api_keys::digest.eq(digest))
             .filter(api_keys::revoked_at.is_null())
             .select(ApiKeyRow::as_select())
-            .first(&mut *conn)
+            .get_result(&mut *conn)
             .optional()
             .map_err(|e| TxError::from(e).into_domain())?;
         let Some(key) = row.map(ApiKeyRow::into_domain).transpose()? else {

@@ -41,7 +41,7 @@ impl CalendarFeedStore for Database {
             Ok(calendar_feeds::table
                 .filter(calendar_feeds::token_digest.eq(token_digest))
                 .select(calendar_feeds::user_id)
-                .first(conn)
+                .get_result(conn)
                 .optional()?)
         })
     }

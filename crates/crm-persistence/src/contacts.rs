@@ -224,7 +224,7 @@ fn load(conn: &mut DbConnection, customer_id: &str, contact_id: &str) -> Result<
         .filter(contacts::customer_id.eq(customer_id))
         .filter(contacts::deleted_at.is_null())
         .select(ContactRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(CONTACT)?;
     let live = live_keys(conn, FieldEntity::Contact)?;
@@ -483,7 +483,7 @@ impl ContactStore for Database {
             let stored_raw: String = contacts::table
                 .find(contact_id)
                 .select(contacts::custom_fields)
-                .first(conn)?;
+                .get_result(conn)?;
             let definitions = definitions_of(conn, FieldEntity::Contact)?;
             let mut fields = fields.clone();
             keep_archived(&definitions, &stored_raw, &mut fields.custom_fields)?;

@@ -87,7 +87,7 @@ fn load(conn: &mut DbConnection, id: &str) -> Result<FieldDefinition, TxError> {
     let row = custom_fields::table
         .find(id)
         .select(FieldRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(FIELD)?;
     Ok(row.into_domain()?)

@@ -287,7 +287,7 @@ pub(crate) fn load_visible(
         .find(id)
         .filter(customers::deleted_at.is_null())
         .select(CustomerRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(CUSTOMER)?;
     if !visibility.allows(row.owner_id.as_deref()) {
@@ -520,7 +520,7 @@ pub(crate) fn rewrite_customer(
     let stored_raw: String = customers::table
         .find(id)
         .select(customers::custom_fields)
-        .first(conn)?;
+        .get_result(conn)?;
     let mut fields = fields.clone();
     let definitions = definitions_of(conn, FieldEntity::Customer)?;
     keep_archived(&definitions, &stored_raw, &mut fields.custom_fields)?;
@@ -630,7 +630,7 @@ pub(crate) fn check_owner(
     let active: Option<bool> = users::table
         .find(owner_id)
         .select(users::active)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let allowed = active == Some(true) && visibility.allows(Some(owner_id));
     if !allowed {
@@ -1400,7 +1400,7 @@ impl CustomerStore for Database {
             let row = customers::table
                 .find(id)
                 .select(CustomerRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .optional()?
                 .ok_or(CUSTOMER)?;
             if !actor.visibility.allows(row.owner_id.as_deref()) {

@@ -43,7 +43,7 @@ impl IdempotencyStore for Database {
                     idempotency_keys::response_body,
                     idempotency_keys::created_at,
                 ))
-                .first::<KeyRow>(conn)
+                .get_result::<KeyRow>(conn)
                 .optional()?;
             if let Some(row) = row {
                 let expired = row.created_at + KEPT_FOR <= now;

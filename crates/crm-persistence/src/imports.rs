@@ -131,7 +131,7 @@ fn load(conn: &mut DbConnection, id: &str) -> Result<ImportRowDb, TxError> {
     Ok(imports::table
         .find(id)
         .select(ImportRowDb::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(IMPORT)?)
 }
@@ -667,7 +667,7 @@ impl ImportStore for Database {
             Ok(import_uploads::table
                 .find((id, seq))
                 .select(import_uploads::data)
-                .first(conn)
+                .get_result(conn)
                 .optional()?)
         })
     }
@@ -789,7 +789,7 @@ impl ImportStore for Database {
             let processed: i64 = imports::table
                 .find(&job.id)
                 .select(imports::rows_processed)
-                .first(conn)?;
+                .get_result(conn)?;
             let rows: Vec<ImportRow> = rows.into_iter().filter(|r| r.row > processed).collect();
             let rules = LeadRules::of_job(job);
             let results = match conn

@@ -45,7 +45,7 @@ fn load(conn: &mut DbConnection, key: &str) -> Result<LeadSource, TxError> {
     let row = lead_sources::table
         .find(key)
         .select(LeadSourceRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(LEAD_SOURCE)?;
     Ok(row.into())

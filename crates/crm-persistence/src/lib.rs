@@ -1,6 +1,11 @@
 //! Diesel implementation of the CRM's store traits, over SQLite (embedded, the default) and
 //! PostgreSQL, with one codebase: a `MultiConnection` over both, portable column types, and a
 //! `match` on the inner connection where the SQL really differs.
+//!
+//! A lookup of one row by a key reads it with `get_result`, not `first`: `first` binds its
+//! `LIMIT 1` as a parameter, and SQLite recompiles a statement whose `LIMIT` parameter was bound
+//! again, so every cached lookup was parsed and planned anew (half of a GET's CPU time). `first`
+//! stays where an order picks one row of many.
 
 mod activities;
 mod api_keys;

@@ -108,7 +108,7 @@ fn raw_row(conn: &mut DbConnection, id: &str) -> Result<CustomerRow, TxError> {
     Ok(customers::table
         .find(id)
         .select(CustomerRow::as_select())
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// Sets the customer's soft-deletion (`None`: live again), moving its version, and records it.
@@ -272,13 +272,13 @@ fn load_merge(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<MergeR
             customer_merges::merged_at,
             customer_merges::undone_at,
         ))
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(MERGE)?;
     let owner: Option<Option<String>> = customers::table
         .find(&row.survivor_id)
         .select(customers::owner_id)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     match owner {
         Some(owner) if actor.visibility.allows(owner.as_deref()) => Ok(row),

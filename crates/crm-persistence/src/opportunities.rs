@@ -148,7 +148,7 @@ fn load(
         .filter(opportunities::deleted_at.is_null())
         .filter(customers::deleted_at.is_null())
         .select((OpportunityRow::as_select(), customers::owner_id))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let (row, owner) = found.ok_or(OPPORTUNITY)?;
     if !visibility.allows(owner.as_deref()) {
@@ -600,7 +600,7 @@ impl OpportunityStore for Database {
             let stored_raw: String = opportunities::table
                 .find(id)
                 .select(opportunities::custom_fields)
-                .first(conn)?;
+                .get_result(conn)?;
             let definitions = definitions_of(conn, FieldEntity::Opportunity)?;
             let stored_values: std::collections::BTreeMap<String, serde_json::Value> =
                 serde_json::from_str(&stored_raw)

@@ -98,7 +98,7 @@ pub(crate) fn load(conn: &mut DbConnection, id: &str) -> Result<Pipeline, TxErro
     let row = pipelines::table
         .find(id)
         .select(PipelineRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(PIPELINE)?;
     let stages = pipeline_stages::table

@@ -85,7 +85,7 @@ fn load(conn: &mut DbConnection, id: &str) -> Result<Product, TxError> {
     Ok(products::table
         .find(id)
         .select(ProductRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(PRODUCT)?
         .into())

@@ -88,7 +88,7 @@ fn settings(conn: &mut DbConnection) -> Result<SettingsRow, TxError> {
     scoring_settings::table
         .find(1)
         .select(SettingsRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| DomainError::internal("the scoring settings row is missing").into())
 }
@@ -97,7 +97,7 @@ fn load_behavior(conn: &mut DbConnection, code: &str) -> Result<Behavior, TxErro
     Ok(behaviors::table
         .find(code)
         .select(BehaviorRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(BEHAVIOR)?
         .into())

@@ -26,7 +26,7 @@ impl SystemStore for Database {
         self.read(|conn| {
             let instance_id = installation::table
                 .select(installation::instance_id)
-                .first::<String>(conn)?;
+                .get_result::<String>(conn)?;
             let schema_version = migrations::latest_applied(conn)
                 .map_err(DomainError::Internal)?
                 .unwrap_or_default();

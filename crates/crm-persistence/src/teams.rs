@@ -69,7 +69,7 @@ fn load(conn: &mut DbConnection, id: &str) -> Result<Team, TxError> {
     let row = teams::table
         .find(id)
         .select(TeamRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(TEAM)?;
     with_members(conn, vec![row])?.pop().ok_or(TEAM.into())

@@ -47,7 +47,7 @@ fn load_user(conn: &mut DbConnection, id: &str) -> Result<User, TxError> {
     let row = users::table
         .find(id)
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or(USER)?;
     Ok(row.into_domain()?)
@@ -201,7 +201,7 @@ impl UserStore for Database {
             let row = users::table
                 .filter(users::email_normalized.eq(email_normalized))
                 .select((users::id, users::password_hash, users::active))
-                .first::<(String, String, bool)>(conn)
+                .get_result::<(String, String, bool)>(conn)
                 .optional()?;
             Ok(row.map(|(user_id, password_hash, active)| Credentials {
                 user_id,
@@ -222,7 +222,7 @@ fn subject(conn: &mut DbConnection, user_id: &str) -> Result<Option<AuthSubject>
     let row = users::table
         .find(user_id)
         .select((users::role, users::active, users::session_generation))
-        .first::<(String, bool, i64)>(conn)
+        .get_result::<(String, bool, i64)>(conn)
         .optional()?;
     Ok(row
         .map(|(role, active, session_generation)| {
@@ -270,7 +270,7 @@ fn token(conn: &mut DbConnection, digest: &str) -> Result<Option<TokenRow>, TxEr
             refresh_tokens::used_at,
             refresh_tokens::revoked_at,
         ))
-        .first::<TokenRow>(conn)
+        .get_result::<TokenRow>(conn)
         .optional()?)
 }
 
