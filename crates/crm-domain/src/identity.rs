@@ -229,8 +229,9 @@ pub struct Credentials {
     pub active: bool,
 }
 
-/// What authenticating a token needs to know about its user, read fresh on every request so a
-/// deactivation, role change or password change applies at once.
+/// What authenticating a token needs to know about its user, checked on every request so a
+/// deactivation, role change or password change applies at once (on another server sharing
+/// the database, within a second).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthSubject {
     /// The user.

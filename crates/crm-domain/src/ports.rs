@@ -30,8 +30,14 @@ pub trait UserStore: Send + Sync {
     ) -> Result<User, DomainError>;
     /// Login data for a normalised email, `None` when no account has it.
     fn credentials(&self, email_normalized: &str) -> Result<Option<Credentials>, DomainError>;
-    /// Fresh authentication facts for a user, `None` when the user does not exist.
+    /// Authentication facts for a user, `None` when the user does not exist: at most a second
+    /// old, and never older than a change made through this store.
     fn auth_subject(&self, user_id: &str) -> Result<Option<AuthSubject>, DomainError>;
+    /// The facts `auth_subject` would answer from memory, without touching the database (so
+    /// without blocking); `None` when it would have to read them.
+    fn recent_auth_subject(&self, _user_id: &str) -> Option<AuthSubject> {
+        None
+    }
 }
 
 /// What presenting a refresh token did.

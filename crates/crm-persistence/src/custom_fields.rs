@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::convert::{corrupt, new_id, stored, utc};
 use crate::errors::{check_version, on_unique_violation, TxError};
+use crate::live_fields::{self, LiveKeys};
 use crate::schema::{custom_field_unique, custom_field_values, custom_fields};
 use crate::{Database, DbConnection};
 
@@ -109,17 +110,17 @@ pub(crate) fn definitions_of(
         .collect::<Result<Vec<_>, _>>()?)
 }
 
-/// The keys of the live (not archived) fields of `entity`.
-pub(crate) fn live_keys(
-    conn: &mut DbConnection,
-    entity: FieldEntity,
-) -> Result<std::collections::HashSet<String>, TxError> {
-    let keys: Vec<String> = custom_fields::table
-        .filter(custom_fields::entity.eq(entity.as_str()))
-        .filter(custom_fields::archived.eq(false))
-        .select(custom_fields::key)
-        .load(conn)?;
-    Ok(keys.into_iter().collect())
+/// The keys of the live (not archived) fields of `entity`, for showing a record's values
+/// (remembered for a moment: `live_fields`).
+pub(crate) fn live_keys(conn: &mut DbConnection, entity: FieldEntity) -> Result<LiveKeys, TxError> {
+    live_fields::cached(entity, || {
+        let keys: Vec<String> = custom_fields::table
+            .filter(custom_fields::entity.eq(entity.as_str()))
+            .filter(custom_fields::archived.eq(false))
+            .select(custom_fields::key)
+            .load(conn)?;
+        Ok(keys.into_iter().collect())
+    })
 }
 
 /// Puts back into `values` the stored values (`stored_raw`, the record's JSON) of fields that
@@ -293,10 +294,12 @@ impl CustomFieldStore for Database {
     fn create_field(&self, draft: FieldDraft) -> Result<FieldDefinition, DomainError> {
         let id = new_id();
         let now = stored(Utc::now());
-        self.write(|conn| {
+        let created = self.write(|conn| {
             insert_row(conn, &id, &draft, now)?;
             load(conn, &id)
-        })
+        });
+        self.live_fields.forget();
+        created
     }
 
     fn update_field(
@@ -307,7 +310,7 @@ impl CustomFieldStore for Database {
         expected_version: Option<i64>,
     ) -> Result<FieldDefinition, DomainError> {
         let now = stored(Utc::now());
-        self.write(|conn| {
+        let updated = self.write(|conn| {
             let current = load(conn, id)?;
             check_version(expected_version, current.version)?;
             let next = FieldDefinition {
@@ -353,7 +356,9 @@ impl CustomFieldStore for Database {
                 ))
                 .execute(conn)?;
             load(conn, id)
-        })
+        });
+        self.live_fields.forget();
+        updated
     }
 }
 

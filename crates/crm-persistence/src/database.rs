@@ -2,8 +2,10 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use crm_domain::identity::AuthSubject;
 use crm_domain::{Backend, DomainError};
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
@@ -12,7 +14,17 @@ use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 
 use crate::errors::TxError;
+use crate::live_fields::{self, LiveFieldCache};
+use crate::remembered::Remembered;
 use crate::{migrations, DbConnection};
+
+/// How long a user's authentication facts are used before they are read again: a role change,
+/// deactivation or ended sessions apply at once on the server that made them and within this
+/// time on every other server sharing the database.
+const SUBJECTS_FRESH_FOR: Duration = Duration::from_secs(1);
+
+/// How many users' authentication facts are kept at most (a few hundred bytes each).
+const SUBJECTS_KEPT: usize = 100_000;
 
 /// How long a SQLite connection waits for another writer's lock before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
@@ -187,6 +199,9 @@ impl ManageConnection for ConnectionManager {
 pub struct Database {
     pool: Pool<ConnectionManager>,
     url: DatabaseUrl,
+    pub(crate) live_fields: Arc<LiveFieldCache>,
+    /// The authentication facts of users who sent a token lately (`users::auth_subject`).
+    pub(crate) subjects: Remembered<String, AuthSubject>,
 }
 
 impl fmt::Debug for Database {
@@ -226,6 +241,8 @@ impl Database {
         Ok(Self {
             pool,
             url: url.clone(),
+            live_fields: live_fields::cache(),
+            subjects: Remembered::new(SUBJECTS_FRESH_FOR, SUBJECTS_KEPT),
         })
     }
 
@@ -275,10 +292,10 @@ impl Database {
     ) -> Result<T, DomainError> {
         let mut pooled = self.conn()?;
         let conn: &mut DbConnection = &mut pooled;
-        match conn {
+        live_fields::within(&self.live_fields, || match conn {
             DbConnection::Pg(_) => f(conn),
             DbConnection::Sqlite(_) => conn.transaction(f),
-        }
+        })
         .map_err(TxError::into_domain)
     }
 
@@ -289,7 +306,8 @@ impl Database {
     ) -> Result<T, DomainError> {
         let mut pooled = self.conn()?;
         let conn: &mut DbConnection = &mut pooled;
-        conn.write_transaction(f).map_err(TxError::into_domain)
+        live_fields::within(&self.live_fields, || conn.write_transaction(f))
+            .map_err(TxError::into_domain)
     }
 }
 

@@ -21,6 +21,7 @@ mod idempotency;
 mod imports;
 mod lead_sources;
 mod leads;
+mod live_fields;
 mod merges;
 mod migrations;
 mod opportunities;
@@ -29,6 +30,7 @@ mod pipelines;
 mod products;
 #[cfg(feature = "test-support")]
 pub mod query_plan;
+mod remembered;
 mod schema;
 mod scoring;
 mod system;

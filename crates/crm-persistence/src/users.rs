@@ -1,5 +1,7 @@
 //! `UserStore` and `SessionStore` on the database.
 
+use std::time::Instant;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use crm_domain::identity::{AuthSubject, Credentials, NewUser, Role, User, UserChanges};
 use crm_domain::page::{Page, PageRequest};
@@ -146,7 +148,7 @@ impl UserStore for Database {
         expected_version: Option<i64>,
     ) -> Result<User, DomainError> {
         let now = stored(Utc::now());
-        self.write(|conn| {
+        let updated = self.write(|conn| {
             let current = load_user(conn, id)?;
             if let Some(expected) = expected_version {
                 if expected != current.version {
@@ -193,7 +195,10 @@ impl UserStore for Database {
                 revoke_user_sessions(conn, id, now)?;
             }
             load_user(conn, id)
-        })
+        });
+        // After the commit: no request on this server authenticates with the facts before it.
+        self.subjects.forget();
+        updated
     }
 
     fn credentials(&self, email_normalized: &str) -> Result<Option<Credentials>, DomainError> {
@@ -212,9 +217,23 @@ impl UserStore for Database {
     }
 
     fn auth_subject(&self, user_id: &str) -> Result<Option<AuthSubject>, DomainError> {
-        // One indexed read on every authenticated request: no transaction needed.
+        if let Some(subject) = self.recent_auth_subject(user_id) {
+            return Ok(Some(subject));
+        }
+        let generation = self.subjects.generation();
+        let read_at = Instant::now();
+        // One indexed read: no transaction needed.
         let mut conn = self.conn()?;
-        subject(&mut conn, user_id).map_err(TxError::into_domain)
+        let subject = subject(&mut conn, user_id).map_err(TxError::into_domain)?;
+        if let Some(subject) = &subject {
+            self.subjects
+                .put(user_id.to_string(), generation, read_at, subject.clone());
+        }
+        Ok(subject)
+    }
+
+    fn recent_auth_subject(&self, user_id: &str) -> Option<AuthSubject> {
+        self.subjects.get(user_id, Instant::now())
     }
 }
 

@@ -10,7 +10,8 @@ use crm_domain::ports::{
 };
 use crm_domain::{DomainError, FieldError};
 use crm_persistence::backend_tests;
-use crm_persistence::test_support::TestDatabase;
+use crm_persistence::test_support::{test_options, TestDatabase};
+use crm_persistence::Database;
 
 fn new_user(email: &str, role: Role) -> NewUser {
     NewUser {
@@ -400,12 +401,37 @@ fn visibility_follows_roles_and_managed_teams(db: &TestDatabase) {
     );
 }
 
+/// Another server sharing the database: it answers a token's user from what it read within
+/// the last second, then sees the deactivation; this server sees it at once.
+fn another_server_sees_a_deactivation_within_a_second(db: &TestDatabase) {
+    let here = db.database();
+    let there = ok(Database::connect(here.url(), &test_options())
+        .map_err(|e| DomainError::internal(e.to_string())));
+    let id = create(db, "a@example.com", Role::Rep);
+    assert_eq!(ok(there.auth_subject(&id)).map(|s| s.active), Some(true));
+    assert_eq!(there.recent_auth_subject(&id).map(|s| s.active), Some(true));
+    ok(here.update_user(
+        &id,
+        UserChanges {
+            active: Some(false),
+            ..UserChanges::default()
+        },
+        None,
+    ));
+    assert_eq!(here.recent_auth_subject(&id), None);
+    assert_eq!(ok(here.auth_subject(&id)).map(|s| s.active), Some(false));
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    assert_eq!(there.recent_auth_subject(&id), None);
+    assert_eq!(ok(there.auth_subject(&id)).map(|s| s.active), Some(false));
+}
+
 backend_tests!(
     users_are_created_with_unique_emails,
     user_pages_walk_every_user_once,
     stale_version_is_refused_and_changes_nothing,
     password_change_ends_every_session,
     deactivation_ends_sessions_but_renaming_does_not,
+    another_server_sees_a_deactivation_within_a_second,
     the_last_admin_stays,
     refresh_tokens_rotate_and_reuse_revokes_the_family,
     expired_refresh_tokens_are_invalid,

@@ -144,9 +144,15 @@ pub(crate) async fn authenticate(
         ),
         TokenError::Invalid => unauthorized("invalid_token", "The access token is not valid."),
     })?;
-    let store = state.stores.users.clone();
-    let user_id = verified.user_id.clone();
-    let subject = blocking(move || store.auth_subject(&user_id)).await?;
+    let subject = match state.stores.users.recent_auth_subject(&verified.user_id) {
+        // Answered from memory: no hand-off to a blocking thread.
+        Some(subject) => Some(subject),
+        None => {
+            let store = state.stores.users.clone();
+            let user_id = verified.user_id.clone();
+            blocking(move || store.auth_subject(&user_id)).await?
+        }
+    };
     match subject {
         Some(s) if s.active && s.session_generation == verified.session_generation => {
             Ok(Principal::User {
