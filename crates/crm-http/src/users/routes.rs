@@ -102,8 +102,8 @@ pub(crate) async fn get_user(
 }
 
 /// Changes a user (JSON merge patch). A new password or deactivation ends the user's sessions
-/// at once: their access tokens and refresh tokens stop working. The last active admin cannot
-/// be deactivated or demoted.
+/// at once: their access tokens and refresh tokens stop working (on other API servers sharing
+/// the database, within a second). The last active admin cannot be deactivated or demoted.
 #[utoipa::path(
     tag = "users",
     operation_id = "update_user",
