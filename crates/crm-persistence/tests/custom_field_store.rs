@@ -9,7 +9,8 @@ use crm_domain::identity::Visibility;
 use crm_domain::ports::{Actor, CustomFieldStore, CustomerStore};
 use crm_domain::{DomainError, FieldError};
 use crm_persistence::backend_tests;
-use crm_persistence::test_support::TestDatabase;
+use crm_persistence::test_support::{test_options, TestDatabase};
+use crm_persistence::Database;
 use serde_json::json;
 
 fn ok<T>(r: Result<T, DomainError>) -> T {
@@ -569,11 +570,50 @@ fn equality_filters_page_through_their_values(db: &TestDatabase) {
     }
 }
 
+/// Archiving a field hides its values from reads at once on the server that archived it, and
+/// within a second on another server sharing the database; the value itself is kept.
+fn another_server_hides_an_archived_field_within_a_second(db: &TestDatabase) {
+    let here = db.database();
+    let there = ok(Database::connect(here.url(), &test_options())
+        .map_err(|e| DomainError::internal(e.to_string())));
+    let tier = draft("tier", FieldType::Text, FieldRules::default(), false);
+    let field = ok(here.create_field(tier.clone()));
+    let id = ok(here.create_customer(
+        &admin(),
+        customer("Acme", json!({"tier": "gold"})),
+        None,
+        false,
+    ))
+    .id;
+    let tier_of = |server: &Database| {
+        ok(server.customer(&admin(), &id))
+            .fields
+            .custom_fields
+            .get("tier")
+            .cloned()
+    };
+    for server in [here, &there] {
+        assert_eq!(tier_of(server), Some(json!("gold")));
+    }
+    ok(here.update_field(&field.id, tier.clone(), true, None));
+    assert_eq!(tier_of(here), None, "hidden at once where it was archived");
+    assert_eq!(
+        tier_of(&there),
+        Some(json!("gold")),
+        "remembered for up to a second"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    assert_eq!(tier_of(&there), None);
+    ok(here.update_field(&field.id, tier, false, None));
+    assert_eq!(tier_of(here), Some(json!("gold")), "kept while archived");
+}
+
 backend_tests!(
     equality_filters_page_through_their_values,
     long_values_are_indexed,
     custom_field_order_walks_the_whole_index,
     definitions_are_kept_per_entity,
     unique_values_hold_under_concurrency,
-    changes_that_break_values_are_refused
+    changes_that_break_values_are_refused,
+    another_server_hides_an_archived_field_within_a_second
 );
