@@ -574,7 +574,7 @@ pub(crate) fn record(
     changes: &[FieldChange],
 ) -> Result<(), TxError> {
     diesel::insert_into(customer_events::table)
-        .values(event(customer_id, action, actor, at, changes))
+        .values(event(customer_id, action, actor, at, changes)?)
         .execute(conn)?;
     Ok(())
 }
@@ -586,19 +586,34 @@ pub(crate) fn event(
     actor: &Actor,
     at: NaiveDateTime,
     changes: &[FieldChange],
-) -> EventRow {
-    let changes: Vec<Value> = changes
+) -> Result<EventRow, TxError> {
+    let changes: Vec<StoredChange<'_>> = changes
         .iter()
-        .map(|c| json!({"field": c.field, "old": c.old, "new": c.new}))
+        .map(|c| StoredChange {
+            field: &c.field,
+            new: &c.new,
+            old: &c.old,
+        })
         .collect();
-    EventRow {
+    let changes = serde_json::to_string(&changes)
+        .map_err(|e| DomainError::internal(format!("history entry not serialisable: {e}")))?;
+    Ok(EventRow {
         id: new_id(),
         customer_id: customer_id.to_string(),
         action: action.to_string(),
         actor_id: actor.id.clone(),
         at,
-        changes: Value::Array(changes).to_string(),
-    }
+        changes,
+    })
+}
+
+/// One change as a history entry stores it (`{"field", "new", "old"}`), written straight from
+/// the change without building a JSON value first: an import writes two entries per lead.
+#[derive(serde::Serialize)]
+struct StoredChange<'a> {
+    field: &'a str,
+    new: &'a Value,
+    old: &'a Value,
 }
 
 /// One history entry as written.

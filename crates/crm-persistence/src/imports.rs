@@ -13,6 +13,7 @@ use crm_domain::imports::{
 use crm_domain::page::{Page, PageRequest};
 use crm_domain::ports::{Actor, ImportRow, ImportStore};
 use crm_domain::DomainError;
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
@@ -779,13 +780,16 @@ impl ImportStore for Database {
                 // match them exactly, and every lookup walks posting lists shared by all rows:
                 // an import becomes quadratic. Each lookup has a btree index; using it is
                 // always right.
-                diesel::sql_query("SET LOCAL enable_bitmapscan = off").execute(pg)?;
-                diesel::sql_query("SET LOCAL enable_seqscan = off").execute(pg)?;
                 // A batch's rows and the job's progress commit together, so a batch lost in a
                 // database crash (asynchronous commit risks the last few hundred milliseconds,
                 // never consistency) is simply written again when the job resumes. Not waiting
                 // for the WAL flush of each batch makes an import about 15% faster.
-                diesel::sql_query("SET LOCAL synchronous_commit = off").execute(pg)?;
+                // The three settings go in one round trip.
+                pg.batch_execute(
+                    "SET LOCAL enable_bitmapscan = off; \
+                     SET LOCAL enable_seqscan = off; \
+                     SET LOCAL synchronous_commit = off",
+                )?;
             }
             // Taking the job's row first serialises two servers resuming the same job.
             diesel::update(imports::table.find(&job.id))

@@ -75,7 +75,7 @@ pub(crate) fn insert_leads(
     let mut events = Vec::with_capacity(leads.len() + firsts.len());
     for lead in leads {
         let created = created_changes(&lead.lead.customer, owner_id);
-        events.push(event(&lead.customer_id, "created", actor, now, &created));
+        events.push(event(&lead.customer_id, "created", actor, now, &created)?);
     }
     for (lead, _, contact) in &firsts {
         let added = contact.changes_from(None);
@@ -85,7 +85,7 @@ pub(crate) fn insert_leads(
             actor,
             now,
             &added,
-        ));
+        )?);
     }
     insert_all!(conn, customer_events::table, &events)?;
     write_custom_values(conn, leads, &firsts)

@@ -125,7 +125,7 @@ diesel::table! {
 
 diesel::table! {
     /// What happened to each customer: who, when, and each field's old and new value.
-    customer_events (id) {
+    customer_events (customer_id, id) {
         id -> Text,
         customer_id -> Text,
         action -> Text,
