@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use actix_web::test;
 use crm_domain::identity::Role;
 use crm_domain::ports::ImportStore;
-use crm_persistence::test_support::TestDatabase;
+use crm_persistence::test_support::{test_options, TestDatabase};
+use crm_persistence::DatabaseOptions;
 use crm_tests::{api_state, backend_tests, header, login, pointers, request, seed_user, send};
 use serde_json::{json, Value};
 
@@ -268,6 +269,15 @@ async fn the_sample_file_imports_to_its_truth(db: TestDatabase) {
 }
 
 async fn a_stopped_job_resumes_without_writing_a_row_twice(db: TestDatabase) {
+    // Batches of 500 rows on both backends (PostgreSQL's 2,000 would create every customer of
+    // the sample in the first batch), so the resumed job still has customers to write.
+    let options = DatabaseOptions {
+        import_rows_per_batch: Some(500),
+        ..test_options()
+    };
+    let Some(db) = TestDatabase::with_options(db.database().backend(), &options) else {
+        return;
+    };
     let admin_id = seed_user(&db, "admin@example.com", Role::Admin);
     let state = api_state(&db);
     let app = test::init_service(crm_http::app(state.clone())).await;
@@ -321,6 +331,52 @@ async fn a_stopped_job_resumes_without_writing_a_row_twice(db: TestDatabase) {
         "pool import"
     );
     assert_eq!(db.orphan_rows(), 0);
+}
+
+/// With the default options a batch is 2,000 rows on PostgreSQL and 500 on SQLite: a server
+/// stopped after its first batch has processed exactly that many rows of the sample, with their
+/// results stored.
+async fn a_batch_is_the_backends_number_of_rows(db: TestDatabase) {
+    let admin_id = seed_user(&db, "admin@example.com", Role::Admin);
+    let state = api_state(&db);
+    let app = test::init_service(crm_http::app(state.clone())).await;
+    let (admin, _) = login(&app, "admin@example.com").await;
+    let store = db.shared();
+    let settings = crm_domain::imports::ImportSettings {
+        format: crm_domain::imports::ImportFormat::Csv,
+        encoding: "UTF-8".into(),
+        mode: crm_domain::imports::ImportMode::Partial,
+        match_on: vec![crm_domain::imports::MatchKey::Email],
+        on_match: crm_domain::imports::OnMatch::Skip,
+        dry_run: false,
+        owner_id: None,
+        mapping: BTreeMap::new(),
+    };
+    let job = store
+        .create_import(&admin_id, &settings, chrono::Utc::now())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let file = sample();
+    store
+        .append_upload(&job.id, 0, &file)
+        .unwrap_or_else(|e| panic!("{e}"));
+    store
+        .queue_import(&job.id, file.len() as i64, "UTF-8")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let expected: i64 = match db.database().backend() {
+        crm_domain::Backend::Postgres => 2_000,
+        crm_domain::Backend::Sqlite => 500,
+    };
+    assert_eq!(i64::try_from(store.rows_per_batch()).ok(), Some(expected));
+    crm_http::imports::run_import_now(&state, &job.id, Some(1))
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let uri = format!("/api/v1/imports/{}", job.id);
+    let (_, _, stopped) = send(&app, request("GET", &uri, Some(&admin), None)).await;
+    assert_eq!(stopped["status"], "running");
+    assert_eq!(stopped["rows_processed"], expected);
+    let results = all_results!(&app, &admin, job.id);
+    let rows: Vec<i64> = results.iter().filter_map(|r| r["row"].as_i64()).collect();
+    assert_eq!(rows, (1..=expected).collect::<Vec<_>>());
 }
 
 async fn gb18030_files_are_detected_or_declared(db: TestDatabase) {
@@ -967,6 +1023,7 @@ async fn the_results_download_is_safe_to_open(db: TestDatabase) {
 backend_tests!(async actix:
     the_sample_file_imports_to_its_truth,
     a_stopped_job_resumes_without_writing_a_row_twice,
+    a_batch_is_the_backends_number_of_rows,
     gb18030_files_are_detected_or_declared,
     matches_skip_fill_overwrite_or_create_as_asked,
     atomic_and_dry_runs_write_nothing,

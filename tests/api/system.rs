@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use actix_web::test;
 use crm_domain::Backend;
-use crm_persistence::test_support::TestDatabase;
+use crm_persistence::test_support::{test_options, TestDatabase};
 use crm_persistence::DatabaseOptions;
 use crm_tests::{api_state, backend_tests, header, read_json};
 use serde_json::json;
@@ -39,6 +39,7 @@ async fn not_ready_when_no_connection_is_available(db: TestDatabase) {
     let options = DatabaseOptions {
         pool_size: 1,
         connect_timeout: Duration::from_millis(300),
+        ..test_options()
     };
     let Some(db) = TestDatabase::with_options(backend, &options) else {
         return;

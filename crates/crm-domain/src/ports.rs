@@ -916,6 +916,11 @@ pub trait ImportStore: Send + Sync {
         id: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<crate::imports::ImportJob, DomainError>;
+    /// How many rows one call of [`ImportStore::apply_import_rows`] should take: what one
+    /// transaction of the backend commits best without holding up other writers for long.
+    fn rows_per_batch(&self) -> usize {
+        500
+    }
     /// Processes the next rows of a job in one transaction: matches each lead, creates or
     /// updates customers as the job says (nothing in a dry run), stores each row's result and
     /// moves the job's progress past them. Rows already processed are left alone, so a resumed

@@ -143,6 +143,9 @@ pub struct DatabaseOptions {
     pub pool_size: u32,
     /// How long a request waits for a free connection (and start-up for the first one).
     pub connect_timeout: Duration,
+    /// Rows an import commits per transaction; `None` for the backend's own choice
+    /// (`ImportStore::rows_per_batch`).
+    pub import_rows_per_batch: Option<usize>,
 }
 
 impl Default for DatabaseOptions {
@@ -150,6 +153,7 @@ impl Default for DatabaseOptions {
         Self {
             pool_size: 8,
             connect_timeout: Duration::from_secs(5),
+            import_rows_per_batch: None,
         }
     }
 }
@@ -202,6 +206,8 @@ pub struct Database {
     pub(crate) live_fields: Arc<LiveFieldCache>,
     /// The authentication facts of users who sent a token lately (`users::auth_subject`).
     pub(crate) subjects: Remembered<String, AuthSubject>,
+    /// `DatabaseOptions::import_rows_per_batch`.
+    pub(crate) import_rows_per_batch: Option<usize>,
 }
 
 impl fmt::Debug for Database {
@@ -243,6 +249,7 @@ impl Database {
             url: url.clone(),
             live_fields: live_fields::cache(),
             subjects: Remembered::new(SUBJECTS_FRESH_FOR, SUBJECTS_KEPT),
+            import_rows_per_batch: options.import_rows_per_batch.map(|rows| rows.max(1)),
         })
     }
 

@@ -23,6 +23,7 @@ pub fn open_database(args: &DatabaseArgs) -> anyhow::Result<Database> {
     let options = DatabaseOptions {
         pool_size: args.pool_size,
         connect_timeout: Duration::from_secs(args.db_timeout),
+        ..DatabaseOptions::default()
     };
     let database = Database::connect(&url, &options)?;
     let applied = database.migrate()?;

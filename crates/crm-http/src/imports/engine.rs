@@ -20,9 +20,6 @@ use super::rows::{check_lead, csv_body, json_line, Columns, RowRules, Seen};
 use crate::state::Stores;
 use crate::ApiState;
 
-/// Rows per transaction.
-pub(crate) const BATCH: usize = 500;
-
 /// The stored upload of a job as one byte stream.
 pub(crate) struct UploadReader {
     store: Arc<dyn ImportStore>,
@@ -281,7 +278,7 @@ pub(crate) fn run_job(
         }
         if !refused.is_empty() {
             let bad = refused.len();
-            for batch in refused.chunks(BATCH) {
+            for batch in refused.chunks(store.rows_per_batch()) {
                 store.apply_import_rows(&job, &actor, batch.to_vec(), Utc::now())?;
             }
             return fail(
@@ -325,7 +322,7 @@ pub(crate) fn run_job(
 
 /// What the file reader hands to the writer.
 enum Batch {
-    /// The next rows, at most `BATCH`.
+    /// The next rows, at most the store's `rows_per_batch`.
     Rows(Vec<ImportRow>),
     /// Every row was handed over; the file has `total` rows.
     End { total: i64 },
@@ -333,7 +330,8 @@ enum Batch {
     Failed { error: JobError, total: i64 },
 }
 
-/// Reads the job's file and sends its rows not yet processed in batches of `BATCH`, then how
+/// Reads the job's file and sends its rows not yet processed in batches of the store's
+/// `rows_per_batch` (one transaction each), then how
 /// it ended. Stops early when the writer stops listening.
 fn read_batches(
     state: &ApiState,
@@ -344,7 +342,8 @@ fn read_batches(
     let settings = &job.settings;
     let matching = settings.on_match != OnMatch::CreateAnyway && !settings.match_on.is_empty();
     let mut seen = Seen::new();
-    let mut batch = Vec::with_capacity(BATCH);
+    let per_batch = state.stores.imports.rows_per_batch();
+    let mut batch = Vec::with_capacity(per_batch);
     let mut total = 0;
     let all = match rows(state, job, rules) {
         Ok(rows) => rows,
@@ -380,11 +379,11 @@ fn read_batches(
             lead,
             file_match,
         });
-        if batch.len() == BATCH
+        if batch.len() == per_batch
             && sender
                 .send(Batch::Rows(std::mem::replace(
                     &mut batch,
-                    Vec::with_capacity(BATCH),
+                    Vec::with_capacity(per_batch),
                 )))
                 .is_err()
         {
