@@ -147,14 +147,7 @@ impl TestDatabase {
     /// # Panics
     /// When the query fails.
     pub fn orphan_rows(&self) -> i64 {
-        use diesel::prelude::*;
-        use diesel::sql_types::BigInt;
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = BigInt)]
-            n: i64,
-        }
-        diesel::sql_query(
+        self.count(
             "SELECT \
                (SELECT COUNT(*) FROM customer_events e \
                   WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = e.customer_id)) \
@@ -163,9 +156,25 @@ impl TestDatabase {
              + (SELECT COUNT(*) FROM import_rows r \
                   WHERE NOT EXISTS (SELECT 1 FROM imports i WHERE i.id = r.import_id)) AS n",
         )
-        .get_result::<Count>(&mut *self.connection())
-        .map(|c| c.n)
-        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The number `sql` (one row, one integer column named `n`) computes, for tests that check
+    /// what is stored without going through the API.
+    ///
+    /// # Panics
+    /// When the query fails.
+    pub fn count(&self, sql: &str) -> i64 {
+        use diesel::prelude::*;
+        use diesel::sql_types::BigInt;
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(sql)
+            .get_result::<Count>(&mut *self.connection())
+            .map(|c| c.n)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
     /// A shared handle, e.g. for the HTTP layer's stores. The database is still removed when this
