@@ -268,21 +268,9 @@ async fn the_sample_file_imports_to_its_truth(db: TestDatabase) {
     assert_eq!(db.orphan_rows(), 0);
 }
 
-async fn a_stopped_job_resumes_without_writing_a_row_twice(db: TestDatabase) {
-    // Batches of 500 rows on both backends (PostgreSQL's 2,000 would create every customer of
-    // the sample in the first batch), so the resumed job still has customers to write.
-    let options = DatabaseOptions {
-        import_rows_per_batch: Some(500),
-        ..test_options()
-    };
-    let Some(db) = TestDatabase::with_options(db.database().backend(), &options) else {
-        return;
-    };
-    let admin_id = seed_user(&db, "admin@example.com", Role::Admin);
-    let state = api_state(&db);
-    let app = test::init_service(crm_http::app(state.clone())).await;
-    let (admin, _) = login(&app, "admin@example.com").await;
-    // A job whose upload was stored before the server stopped.
+/// The sample file stored as the upload of a queued job of `uploader` (matching on email and
+/// phone, skipping matches, into the pool), as a server finds it when it starts the job.
+fn queued_sample_job(db: &TestDatabase, uploader: &str) -> crm_domain::imports::ImportJob {
     let store = db.shared();
     let settings = crm_domain::imports::ImportSettings {
         format: crm_domain::imports::ImportFormat::Csv,
@@ -298,7 +286,7 @@ async fn a_stopped_job_resumes_without_writing_a_row_twice(db: TestDatabase) {
         mapping: BTreeMap::new(),
     };
     let job = store
-        .create_import(&admin_id, &settings, chrono::Utc::now())
+        .create_import(uploader, &settings, chrono::Utc::now())
         .unwrap_or_else(|e| panic!("{e}"));
     let file = sample();
     for (seq, part) in file.chunks(10_000).enumerate() {
@@ -308,7 +296,25 @@ async fn a_stopped_job_resumes_without_writing_a_row_twice(db: TestDatabase) {
     }
     store
         .queue_import(&job.id, file.len() as i64, "UTF-8")
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn a_stopped_job_resumes_without_writing_a_row_twice(db: TestDatabase) {
+    // Batches of 500 rows on both backends (PostgreSQL's 2,000 would create every customer of
+    // the sample in the first batch), so the resumed job still has customers to write.
+    let options = DatabaseOptions {
+        import_rows_per_batch: Some(500),
+        ..test_options()
+    };
+    let Some(db) = TestDatabase::with_options(db.database().backend(), &options) else {
+        return;
+    };
+    let admin_id = seed_user(&db, "admin@example.com", Role::Admin);
+    let state = api_state(&db);
+    let app = test::init_service(crm_http::app(state.clone())).await;
+    let (admin, _) = login(&app, "admin@example.com").await;
+    // A job whose upload was stored before the server stopped.
+    let job = queued_sample_job(&db, &admin_id);
     // The server stops after the first batch of 500 rows…
     crm_http::imports::run_import_now(&state, &job.id, Some(1))
         .await
@@ -341,32 +347,15 @@ async fn a_batch_is_the_backends_number_of_rows(db: TestDatabase) {
     let state = api_state(&db);
     let app = test::init_service(crm_http::app(state.clone())).await;
     let (admin, _) = login(&app, "admin@example.com").await;
-    let store = db.shared();
-    let settings = crm_domain::imports::ImportSettings {
-        format: crm_domain::imports::ImportFormat::Csv,
-        encoding: "UTF-8".into(),
-        mode: crm_domain::imports::ImportMode::Partial,
-        match_on: vec![crm_domain::imports::MatchKey::Email],
-        on_match: crm_domain::imports::OnMatch::Skip,
-        dry_run: false,
-        owner_id: None,
-        mapping: BTreeMap::new(),
-    };
-    let job = store
-        .create_import(&admin_id, &settings, chrono::Utc::now())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let file = sample();
-    store
-        .append_upload(&job.id, 0, &file)
-        .unwrap_or_else(|e| panic!("{e}"));
-    store
-        .queue_import(&job.id, file.len() as i64, "UTF-8")
-        .unwrap_or_else(|e| panic!("{e}"));
+    let job = queued_sample_job(&db, &admin_id);
     let expected: i64 = match db.database().backend() {
         crm_domain::Backend::Postgres => 2_000,
         crm_domain::Backend::Sqlite => 500,
     };
-    assert_eq!(i64::try_from(store.rows_per_batch()).ok(), Some(expected));
+    assert_eq!(
+        i64::try_from(db.shared().rows_per_batch()).ok(),
+        Some(expected)
+    );
     crm_http::imports::run_import_now(&state, &job.id, Some(1))
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));

@@ -219,6 +219,31 @@ struct Server {
     base: String,
 }
 
+/// An HTTP client that hands back error statuses as answers.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+}
+
+/// Creates an account with `crm user create` (password `scripted-password-1`) in the database
+/// `database_url` names, or the default SQLite database of `dir`.
+fn create_user(dir: &Path, database_url: Option<&str>, email: &str, role: &str) {
+    let mut command = Command::new(CRM);
+    command
+        .args(["user", "create", "--email", email, "--role", role])
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("CRM_USER_PASSWORD", "scripted-password-1")
+        .env("RUST_LOG", "off");
+    if let Some(url) = database_url {
+        command.env("DATABASE_URL", url);
+    }
+    let created = command.output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(created.status.success(), "{created:?}");
+}
+
 impl Server {
     fn start(dir: &Path, database_url: Option<&str>) -> Self {
         Self::start_with(dir, database_url, &[])
@@ -264,10 +289,7 @@ impl Server {
     }
 
     fn get_as(&self, path: &str, bearer: Option<&str>) -> Option<(u16, String)> {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .new_agent();
+        let agent = agent();
         let mut request = agent.get(&format!("{}{path}", self.base));
         if let Some(token) = bearer {
             request = request.header("Authorization", &format!("Bearer {token}"));
@@ -280,10 +302,7 @@ impl Server {
 
     /// Uploads `body` as a CSV file to `path`.
     fn post_csv(&self, path: &str, body: &[u8], bearer: &str) -> Option<(u16, String)> {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .new_agent();
+        let agent = agent();
         let mut response = agent
             .post(&format!("{}{path}", self.base))
             .header("Content-Type", "text/csv")
@@ -293,6 +312,19 @@ impl Server {
         let status = response.status().as_u16();
         let body = response.body_mut().read_to_string().ok()?;
         Some((status, body))
+    }
+
+    /// Signs in as `email` (created by [`create_user`]) and returns the access token.
+    fn login(&self, email: &str) -> String {
+        let body = serde_json::json!({"email": email, "password": "scripted-password-1"});
+        let (status, tokens) = self
+            .post("/api/v1/auth/login", &body.to_string())
+            .unwrap_or_default();
+        assert_eq!(status, 200, "{tokens}");
+        serde_json::from_str::<serde_json::Value>(&tokens).unwrap_or_default()["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// Kills the process at once (SIGKILL): no shutdown, no commit of what is in flight.
@@ -306,10 +338,7 @@ impl Server {
     }
 
     fn post_as(&self, path: &str, json: &str, bearer: Option<&str>) -> Option<(u16, String)> {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .new_agent();
+        let agent = agent();
         let mut request = agent
             .post(&format!("{}{path}", self.base))
             .header("Content-Type", "application/json");
@@ -421,35 +450,10 @@ fn serves_postgres_when_database_url_says_so() {
 #[test]
 fn the_server_records_follow_ups_that_come_due() {
     let dir = temp_dir();
-    let created = Command::new(CRM)
-        .args([
-            "user",
-            "create",
-            "--email",
-            "rep@example.com",
-            "--role",
-            "rep",
-        ])
-        .current_dir(dir.path())
-        .env_remove("DATABASE_URL")
-        .env("CRM_USER_PASSWORD", "scripted-password-1")
-        .env("RUST_LOG", "off")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(created.status.success(), "{created:?}");
+    create_user(dir.path(), None, "rep@example.com", "rep");
     let server = Server::start_with(dir.path(), None, &[("CRM_REMINDER_INTERVAL", "1")]);
     let json = |body: &str| -> serde_json::Value { serde_json::from_str(body).unwrap_or_default() };
-    let (status, tokens) = server
-        .post(
-            "/api/v1/auth/login",
-            r#"{"email": "rep@example.com", "password": "scripted-password-1"}"#,
-        )
-        .unwrap_or_default();
-    assert_eq!(status, 200, "{tokens}");
-    let token = json(&tokens)["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let token = server.login("rep@example.com");
     let (status, customer) = server
         .post_as(
             "/api/v1/customers",
@@ -488,36 +492,8 @@ fn an_import_survives_a_killed_server(db: &TestDatabase) {
         crm_persistence::DatabaseUrl::Postgres(full) => full.clone(),
         sqlite => sqlite.to_string(),
     };
-    let created = Command::new(CRM)
-        .args([
-            "user",
-            "create",
-            "--email",
-            "admin@example.com",
-            "--role",
-            "admin",
-        ])
-        .current_dir(dir.path())
-        .env("DATABASE_URL", &url)
-        .env("CRM_USER_PASSWORD", "scripted-password-1")
-        .env("RUST_LOG", "off")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(created.status.success(), "{created:?}");
+    create_user(dir.path(), Some(&url), "admin@example.com", "admin");
     let json = |body: &str| -> serde_json::Value { serde_json::from_str(body).unwrap_or_default() };
-    let login = |server: &Server| -> String {
-        let (status, tokens) = server
-            .post(
-                "/api/v1/auth/login",
-                r#"{"email": "admin@example.com", "password": "scripted-password-1"}"#,
-            )
-            .unwrap_or_default();
-        assert_eq!(status, 200, "{tokens}");
-        json(&tokens)["access_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    };
     // Every tenth row repeats the email of the row before it.
     let mut file = String::from("客户名称,类型,邮箱\n");
     for row in 1..=ROWS {
@@ -525,7 +501,7 @@ fn an_import_survives_a_killed_server(db: &TestDatabase) {
         file.push_str(&format!("Lead {row},企业,lead-{lead}@example.com\n"));
     }
     let server = Server::start(dir.path(), Some(&url));
-    let token = login(&server);
+    let token = server.login("admin@example.com");
     let (status, job) = server
         .post_csv(
             "/api/v1/imports?match_on=email&owner_id=pool",
@@ -555,7 +531,7 @@ fn an_import_survives_a_killed_server(db: &TestDatabase) {
     }
     server.kill();
     let server = Server::start(dir.path(), Some(&url));
-    let token = login(&server);
+    let token = server.login("admin@example.com");
     let deadline = Instant::now() + Duration::from_secs(300);
     let job = loop {
         let job = progress(&server, &token);
