@@ -359,6 +359,19 @@ impl Visibility {
             (Visibility::OwnersOrPool(owners), Some(owner)) => owners.iter().any(|o| o == owner),
         }
     }
+
+    /// The visibility of a caller whose role alone decides it (admins, reps, API keys);
+    /// `None` for a manager, whose teams decide it.
+    pub fn by_role(principal: &Principal) -> Option<Visibility> {
+        match principal {
+            Principal::ApiKey { .. } => Some(Visibility::All),
+            Principal::User { role, user_id } => match role {
+                Role::Admin => Some(Visibility::All),
+                Role::Rep => Some(Visibility::OwnersOrPool(vec![user_id.clone()])),
+                Role::Manager => None,
+            },
+        }
+    }
 }
 
 #[cfg(test)]

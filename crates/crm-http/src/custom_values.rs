@@ -35,7 +35,9 @@ pub(crate) async fn check_custom_fields(
         })
         .filter_map(|(_, value)| value.as_str().map(str::to_string))
         .collect();
-    let active: HashSet<String> = {
+    let active: HashSet<String> = if user_ids.is_empty() {
+        HashSet::new()
+    } else {
         let store = state.stores.users.clone();
         blocking(move || {
             let mut active = HashSet::new();

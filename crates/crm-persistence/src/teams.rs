@@ -239,14 +239,12 @@ impl TeamStore for Database {
     }
 
     fn visibility(&self, principal: &Principal) -> Result<Visibility, DomainError> {
-        let (user_id, role) = match principal {
-            Principal::ApiKey { .. } => return Ok(Visibility::All),
-            Principal::User { user_id, role } => (user_id, *role),
-        };
-        match role {
-            Role::Admin => Ok(Visibility::All),
-            Role::Rep => Ok(Visibility::OwnersOrPool(vec![user_id.clone()])),
-            Role::Manager => {
+        if let Some(visibility) = Visibility::by_role(principal) {
+            return Ok(visibility);
+        }
+        match principal {
+            Principal::ApiKey { .. } => Ok(Visibility::All),
+            Principal::User { user_id, .. } => {
                 let mut conn = self.conn()?;
                 let db_error = |e| TxError::from(e).into_domain();
                 let managed: Vec<String> = team_members::table
