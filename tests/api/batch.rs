@@ -154,7 +154,37 @@ async fn custom_fields_are_checked_per_item(db: TestDatabase) {
             ("/items/1/custom_fields/region", "required"),
         ]
     );
+    // A first contact is always the primary one, covered by the item's `allow_duplicate`,
+    // and takes no custom values here: each is refused, not ignored.
+    let (status, _, answer) = send(
+        &app,
+        batch(
+            &admin,
+            json!({"items": [
+                {"kind": "company", "name": "Contact", "custom_fields": {"region": "east"},
+                 "contact": {"name": "Wang", "primary": false, "allow_duplicate": true,
+                             "custom_fields": {"badge": "B-1"}}}
+            ]}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 207, "{answer}");
+    let refused: Vec<(&str, &str)> = answer["results"][0]["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| Some((e["pointer"].as_str()?, e["code"].as_str()?)))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            ("/items/0/contact/primary", "invalid"),
+            ("/items/0/contact/allow_duplicate", "invalid"),
+            ("/items/0/contact/custom_fields", "unsupported"),
+        ]
+    );
     assert_eq!(count!(&app, &admin), 1);
+    assert_eq!(db.count("SELECT COUNT(*) AS n FROM contacts"), 0);
 }
 
 async fn external_ids_identify_customers(db: TestDatabase) {

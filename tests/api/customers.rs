@@ -479,6 +479,214 @@ async fn sorted_lists_page_with_their_own_cursors(db: TestDatabase) {
     assert_eq!(status, 400, "{problem}");
 }
 
+async fn a_customer_is_created_with_its_first_contact(db: TestDatabase) {
+    seed_user(&db, "rep@example.com", Role::Rep);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (token, _) = login(&app, "rep@example.com").await;
+    let body = json!({
+        "kind": "company", "name": "星辰科技", "phone": "138-1234-5678", "email": "office@xingchen.example.cn",
+        "contact": {"name": " 王芳 ", "title": "采购经理", "email": "Wang.Fang@XingChen.example.cn"}
+    });
+    let (status, headers, created) = send(
+        &app,
+        request("POST", "/api/v1/customers", Some(&token), Some(body)),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap_or_default().to_string();
+    assert_eq!(
+        header(&headers, "location"),
+        format!("/api/v1/customers/{id}")
+    );
+    assert_eq!(header(&headers, "etag"), "\"1\"");
+    let contact = created["contact"].clone();
+    let contact_id = contact["id"].as_str().unwrap_or_default().to_string();
+    let mut expected = json!({
+        "id": contact_id, "customer_id": id, "name": "王芳", "title": "采购经理",
+        "phones": [{"number": "138-1234-5678", "e164": "+8613812345678"}],
+        "email": "Wang.Fang@XingChen.example.cn", "wechat_id": null,
+        "primary": true, "notes": null, "custom_fields": {}
+    });
+    expected["created_at"] = contact["created_at"].clone();
+    expected["updated_at"] = contact["updated_at"].clone();
+    assert_eq!(
+        contact, expected,
+        "the contact has the customer's phone, its own email"
+    );
+    // The customer part of the answer is the customer as read.
+    let (_, _, read) = send(
+        &app,
+        request(
+            "GET",
+            &format!("/api/v1/customers/{id}"),
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    let mut without_contact = created.clone();
+    if let Some(object) = without_contact.as_object_mut() {
+        object.remove("contact");
+    }
+    assert_eq!(without_contact, read);
+    let (_, _, contacts) = send(
+        &app,
+        request(
+            "GET",
+            &format!("/api/v1/customers/{id}/contacts"),
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(contacts["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(contacts["items"][0]["id"], json!(contact_id));
+    assert_eq!(contacts["items"][0]["primary"], json!(true));
+    let (_, _, history) = send(
+        &app,
+        request(
+            "GET",
+            &format!("/api/v1/customers/{id}/history"),
+            Some(&token),
+            None,
+        ),
+    )
+    .await;
+    let actions: Vec<&str> = history["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(actions, ["contact_added", "created"]);
+    // Without `contact` the answer has no `contact` member.
+    let (status, _, plain) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/customers",
+            Some(&token),
+            Some(json!({"kind": "individual", "name": "Li", "contact": null})),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(plain.get("contact"), None);
+    assert_eq!(db.count("SELECT COUNT(*) AS n FROM contacts"), 1);
+    assert_eq!(db.count("SELECT COUNT(*) AS n FROM contact_phones"), 1);
+}
+
+async fn a_first_contact_is_checked_with_its_customer(db: TestDatabase) {
+    seed_user(&db, "admin@example.com", Role::Admin);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (token, _) = login(&app, "admin@example.com").await;
+    let (status, _, field) = send(
+        &app,
+        request(
+            "POST",
+            "/api/v1/custom-fields",
+            Some(&token),
+            Some(
+                json!({"entity": "contact", "key": "badge", "label": "Badge", "type": "text",
+                "unique": true}),
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{field}");
+    let create = |body: Value| request("POST", "/api/v1/customers", Some(&token), Some(body));
+    // Every problem of the customer and of its contact at once.
+    let (status, _, problem) = send(
+        &app,
+        create(json!({"kind": "company", "name": "", "contact": {
+            "name": "", "email": "nope", "primary": false, "allow_duplicate": true,
+            "custom_fields": {"badge": 7}}})),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    let pointers: Vec<&str> = problem["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["pointer"].as_str())
+        .collect();
+    assert_eq!(
+        pointers,
+        [
+            "/name",
+            "/contact/primary",
+            "/contact/allow_duplicate",
+            "/contact/name",
+            "/contact/email",
+            "/contact/custom_fields/badge"
+        ]
+    );
+    let (status, _, problem) = send(
+        &app,
+        create(json!({"kind": "company", "name": "X", "contact": {"name": "Y", "phone": "1"}})),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["pointer"].as_str()),
+        (422, Some("/contact/phone")),
+        "{problem}"
+    );
+    // A contact whose email another customer's contact has is a duplicate: nothing is written.
+    let (status, _, first) = send(
+        &app,
+        create(json!({"kind": "company", "name": "A", "contact": {"name": "Wang", "email": "wang@example.com",
+            "custom_fields": {"badge": "B-1"}}})),
+    )
+    .await;
+    assert_eq!(status, 201, "{first}");
+    let (status, _, problem) = send(
+        &app,
+        create(json!({"kind": "company", "name": "B", "contact": {"name": "Wang", "email": "WANG@example.com"}})),
+    )
+    .await;
+    assert_eq!((status, problem["code"].as_str()), (409, Some("duplicate")));
+    assert_eq!(problem["existing_id"], first["id"]);
+    // A unique custom value of the contact taken: neither the customer nor the contact stays.
+    let (status, _, problem) = send(
+        &app,
+        create(
+            json!({"kind": "company", "name": "C", "contact": {"name": "Li",
+            "custom_fields": {"badge": "B-1"}}}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["pointer"].as_str()),
+        (422, Some("/contact/custom_fields/badge")),
+        "{problem}"
+    );
+    assert_eq!(db.count("SELECT COUNT(*) AS n FROM customers"), 1);
+    assert_eq!(db.count("SELECT COUNT(*) AS n FROM contacts"), 1);
+    assert_eq!(db.count("SELECT COUNT(*) AS n FROM customer_events"), 2);
+    // `contact` is for create only.
+    let id = first["id"].as_str().unwrap_or_default();
+    let (status, _, problem) = send(
+        &app,
+        request(
+            "PATCH",
+            &format!("/api/v1/customers/{id}"),
+            Some(&token),
+            Some(json!({"contact": {"name": "Z"}})),
+        )
+        .insert_header(("If-Match", "\"1\"")),
+    )
+    .await;
+    assert_eq!(
+        (
+            status,
+            problem["errors"][0]["pointer"].as_str(),
+            problem["errors"][0]["code"].as_str()
+        ),
+        (422, Some("/contact"), Some("read_only")),
+        "{problem}"
+    );
+}
+
 backend_tests!(async actix:
     create_read_and_list_a_customer,
     sorted_lists_page_with_their_own_cursors,
@@ -486,4 +694,6 @@ backend_tests!(async actix:
     duplicates_are_refused_unless_allowed,
     merge_patch_with_if_match_and_history,
     the_pool_through_the_api,
+    a_customer_is_created_with_its_first_contact,
+    a_first_contact_is_checked_with_its_customer,
 );

@@ -232,6 +232,16 @@ pub trait CustomerStore: Send + Sync {
         owner_id: Option<String>,
         allow_duplicate: bool,
     ) -> Result<crate::customers::Customer, DomainError>;
+    /// Creates a customer as `create_customer` does, with its first contact (the primary one)
+    /// in the same transaction; the duplicate check covers the contact's phones and email too.
+    fn create_customer_with_contact(
+        &self,
+        actor: &Actor,
+        fields: crate::customers::CustomerFields,
+        contact: crate::customers::ContactFields,
+        owner_id: Option<String>,
+        allow_duplicate: bool,
+    ) -> Result<(crate::customers::Customer, crate::customers::Contact), DomainError>;
     /// One visible customer.
     fn customer(&self, actor: &Actor, id: &str) -> Result<crate::customers::Customer, DomainError>;
     /// Visible customers in id order.

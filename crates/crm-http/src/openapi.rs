@@ -43,8 +43,7 @@ use crate::app::api_routes;
     ),
     components(schemas(
         crate::Problem,
-        crate::ProblemFieldError,
-        crate::customers::batch::LeadBody
+        crate::ProblemFieldError
     ))
 )]
 struct ApiDoc;
@@ -193,7 +192,7 @@ fn narrow_patches(document: &mut OpenApiDocument) {
     narrow_patch(
         document,
         ("CustomerBody", "CustomerChanges", "update_customer"),
-        &["owner_id", "allow_duplicate"],
+        &["owner_id", "allow_duplicate", "contact"],
         "Changes to a customer (JSON merge patch): members left out stay, `null` clears an \
          optional member. The owner changes only through claim, release and assign.",
     );

@@ -16,7 +16,9 @@ use crm_domain::{DomainError, FieldError};
 use diesel::prelude::*;
 
 use crate::convert::{corrupt, new_id, stored, utc};
-use crate::custom_fields::{definitions_of, keep_archived, live_keys, write_values};
+use crate::custom_fields::{
+    definitions_of, keep_archived, live_keys, write_new_values, write_values,
+};
 use crate::customers::load_visible;
 use crate::errors::{check_version, TxError};
 use crate::schema::{activities, contacts, customers, opportunities};
@@ -358,8 +360,7 @@ impl ActivityStore for Database {
                     activities::version.eq(1_i64),
                 ))
                 .execute(conn)?;
-            let definitions = definitions_of(conn, FieldEntity::Activity)?;
-            write_values(conn, &definitions, &id, &fields.custom_fields)?;
+            write_new_values(conn, FieldEntity::Activity, &id, &fields.custom_fields)?;
             if let Some(answered) = &answers {
                 diesel::update(activities::table.find(answered))
                     .set((

@@ -75,3 +75,24 @@ macro_rules! insert_all {
     }};
 }
 pub(crate) use insert_all;
+
+/// Writes `$rows` (a slice of at most `ROWS_PER_STATEMENT` flat `Insertable` rows of
+/// `$table`) in one multi-row INSERT on either backend (none when empty): for a handful of rows, where a COPY
+/// would cost a round trip more than it saves. Evaluates to `Result<(), diesel::result::Error>`.
+macro_rules! insert_few {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let rows = $rows;
+        match $conn {
+            _ if rows.is_empty() => Ok(()),
+            $crate::DbConnection::Pg(c) => diesel::insert_into($table)
+                .values(rows)
+                .execute(c)
+                .map(|_| ()),
+            $crate::DbConnection::Sqlite(c) => diesel::insert_into($table)
+                .values(rows)
+                .execute(c)
+                .map(|_| ()),
+        }
+    }};
+}
+pub(crate) use insert_few;

@@ -14,9 +14,11 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
-use crate::connection::insert_all;
+use crate::connection::insert_few;
 use crate::convert::{corrupt, new_id, stored, utc};
-use crate::custom_fields::{definitions_of, keep_archived, live_keys, write_values};
+use crate::custom_fields::{
+    definitions_of, keep_archived, live_keys, write_new_values, write_values,
+};
 use crate::customers::{
     find_duplicate, fts_phrase, like_pattern, load_visible, lower, record, TRIGRAM,
 };
@@ -218,7 +220,11 @@ pub(crate) fn contacts_of(
 
 const CONTACT: DomainError = DomainError::NotFound { entity: "contact" };
 
-fn load(conn: &mut DbConnection, customer_id: &str, contact_id: &str) -> Result<Contact, TxError> {
+pub(crate) fn load(
+    conn: &mut DbConnection,
+    customer_id: &str,
+    contact_id: &str,
+) -> Result<Contact, TxError> {
     let row = contacts::table
         .find(contact_id)
         .filter(contacts::customer_id.eq(customer_id))
@@ -256,7 +262,7 @@ fn write_phones(
     contact_id: &str,
     fields: &ContactFields,
 ) -> Result<(), TxError> {
-    insert_all!(conn, contact_phones::table, &phone_rows(contact_id, fields))?;
+    insert_few!(conn, contact_phones::table, &phone_rows(contact_id, fields))?;
     Ok(())
 }
 
@@ -301,17 +307,30 @@ pub(crate) fn insert_contact(
         .filter(contacts::deleted_at.is_null())
         .count()
         .get_result(conn)?;
-    diesel::insert_into(contacts::table)
-        .values(NewContactRow::new(id, customer_id, fields, false, now)?)
-        .execute(conn)?;
-    if primary || existing == 0 {
+    let first = existing == 0;
+    write_contact(conn, customer_id, id, fields, first, now)?;
+    if primary && !first {
         make_primary(conn, customer_id, id)?;
     }
-    write_phones(conn, id, fields)?;
-    let definitions = definitions_of(conn, FieldEntity::Contact)?;
-    write_values(conn, &definitions, id, &fields.custom_fields)?;
     let changes = fields.changes_from(None);
     record(conn, customer_id, "contact_added", actor, now, &changes)
+}
+
+/// Writes a contact's row (primary or not, as said), its phones and its custom values; no
+/// history entry.
+pub(crate) fn write_contact(
+    conn: &mut DbConnection,
+    customer_id: &str,
+    id: &str,
+    fields: &ContactFields,
+    primary: bool,
+    now: NaiveDateTime,
+) -> Result<(), TxError> {
+    diesel::insert_into(contacts::table)
+        .values(NewContactRow::new(id, customer_id, fields, primary, now)?)
+        .execute(conn)?;
+    write_phones(conn, id, fields)?;
+    write_new_values(conn, FieldEntity::Contact, id, &fields.custom_fields)
 }
 
 /// Keeps the customer's row version moving with its contacts, so a customer's `ETag` changes

@@ -150,7 +150,6 @@ pub(crate) fn write_values(
     record_id: &str,
     values: &BTreeMap<String, Value>,
 ) -> Result<(), TxError> {
-    let checked = index_of(definitions, values);
     // Rows of archived fields stay, so restoring a field brings its filters back intact.
     let live: Vec<&str> = definitions
         .iter()
@@ -169,6 +168,34 @@ pub(crate) fn write_values(
             .filter(custom_field_unique::field_id.eq_any(&live)),
     )
     .execute(conn)?;
+    insert_values(conn, definitions, record_id, values)
+}
+
+/// The index and unique rows of a new record's values, which has none yet: nothing to replace,
+/// and no definitions to read when it has no values.
+pub(crate) fn write_new_values(
+    conn: &mut DbConnection,
+    entity: FieldEntity,
+    record_id: &str,
+    values: &BTreeMap<String, Value>,
+) -> Result<(), TxError> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    let definitions = definitions_of(conn, entity)?;
+    insert_values(conn, &definitions, record_id, values)
+}
+
+/// Writes the index and unique rows of a record's values (canonical, as checked) where it has
+/// none (of the live fields). A unique value another record holds is a validation error on its
+/// field.
+pub(crate) fn insert_values(
+    conn: &mut DbConnection,
+    definitions: &[FieldDefinition],
+    record_id: &str,
+    values: &BTreeMap<String, Value>,
+) -> Result<(), TxError> {
+    let checked = index_of(definitions, values);
     let mut conflicts = Vec::new();
     for (field_id, keys) in &checked.index {
         for key in keys {

@@ -6,8 +6,8 @@ use chrono::{NaiveDate, NaiveDateTime, Utc};
 use crm_domain::contact_points::Phone;
 use crm_domain::custom_fields::{CustomFilter, CustomSort, FieldEntity, IndexKey};
 use crm_domain::customers::{
-    Customer, CustomerFields, CustomerKind, CustomerSort, CustomerSortKey, FieldChange,
-    LifecycleStatus, SortPosition, SortValue,
+    Contact, ContactFields, Customer, CustomerFields, CustomerKind, CustomerSort, CustomerSortKey,
+    FieldChange, LifecycleStatus, SortPosition, SortValue,
 };
 use crm_domain::identity::{Email, Visibility};
 use crm_domain::imports::MatchKey;
@@ -22,8 +22,12 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
 use serde_json::{json, Value};
 
+use crate::connection::insert_few;
+use crate::contacts::{load as load_contact, write_contact};
 use crate::convert::{corrupt, new_id, stored, utc};
-use crate::custom_fields::{definitions_of, keep_archived, live_keys, write_values};
+use crate::custom_fields::{
+    definitions_of, keep_archived, live_keys, write_new_values, write_values,
+};
 use crate::errors::{check_version, TxError};
 use crate::imports::{apply_lead, LeadRules};
 use crate::schema::{
@@ -472,28 +476,44 @@ pub(crate) fn find_duplicate(
     }))
 }
 
-/// Inserts a new customer with its custom values and its `created` history entry.
+/// Inserts a new customer with its custom values and its `created` history entry, and its first
+/// contact (`(id, fields)`, the primary one, with its `contact_added` entry) when given.
 pub(crate) fn insert_customer(
     conn: &mut DbConnection,
     actor: &Actor,
     id: &str,
     fields: &CustomerFields,
+    first_contact: Option<(&str, &ContactFields)>,
     owner_id: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(), TxError> {
     diesel::insert_into(customers::table)
         .values(NewCustomerRow::new(id, fields, owner_id, &actor.id, now)?)
         .execute(conn)?;
-    let definitions = definitions_of(conn, FieldEntity::Customer)?;
-    write_values(conn, &definitions, id, &fields.custom_fields)?;
-    record(
-        conn,
-        id,
-        "created",
-        actor,
-        now,
-        &created_changes(fields, owner_id),
-    )
+    write_new_values(conn, FieldEntity::Customer, id, &fields.custom_fields)?;
+    let created = created_changes(fields, owner_id);
+    let mut events = vec![event(id, "created", actor, now, &created)?];
+    if let Some((contact_id, contact)) = first_contact {
+        // Its problems point into the customer body's `contact`.
+        write_contact(conn, id, contact_id, contact, true, now).map_err(|e| match e {
+            TxError::Domain(DomainError::Validation(errors)) => {
+                TxError::Domain(DomainError::Validation(
+                    errors
+                        .into_iter()
+                        .map(|e| FieldError {
+                            pointer: format!("/contact{}", e.pointer),
+                            ..e
+                        })
+                        .collect(),
+                ))
+            }
+            other => other,
+        })?;
+        let added = contact.changes_from(None);
+        events.push(event(id, "contact_added", actor, now, &added)?);
+    }
+    insert_few!(conn, customer_events::table, &events)?;
+    Ok(())
 }
 
 /// What a new customer's history shows: every value it was created with, and its owner.
@@ -1268,6 +1288,48 @@ fn list_by_custom_field(
     })
 }
 
+/// Creates a customer, with its first contact when given, in one transaction: the duplicate
+/// check covers the contact's phones and email too.
+fn create(
+    db: &Database,
+    actor: &Actor,
+    fields: &CustomerFields,
+    contact: Option<&ContactFields>,
+    owner_id: Option<&str>,
+    allow_duplicate: bool,
+) -> Result<(Customer, Option<Contact>), DomainError> {
+    let id = new_id();
+    let first = contact.map(|fields| (new_id(), fields));
+    let now = stored(Utc::now());
+    db.write(|conn| {
+        if let Some(owner) = owner_id {
+            check_owner(conn, &actor.visibility, owner)?;
+        }
+        if !allow_duplicate {
+            let mut points = own_points(fields);
+            if let Some(contact) = contact {
+                points
+                    .phones
+                    .extend(contact.phones.iter().map(|p| p.normalized.as_str()));
+                points
+                    .emails
+                    .extend(contact.email.iter().map(|e| e.normalized.as_str()));
+            }
+            if let Some(duplicate) = find_duplicate(conn, &actor.visibility, &points, None)? {
+                return Err(duplicate.into());
+            }
+        }
+        let first_contact = first.as_ref().map(|(cid, fields)| (cid.as_str(), *fields));
+        insert_customer(conn, actor, &id, fields, first_contact, owner_id, now)?;
+        let customer = load_visible(conn, &Visibility::All, &id)?;
+        let contact = match &first {
+            Some((contact_id, _)) => Some(load_contact(conn, &id, contact_id)?),
+            None => None,
+        };
+        Ok((customer, contact))
+    })
+}
+
 impl CustomerStore for Database {
     fn create_customer(
         &self,
@@ -1276,22 +1338,35 @@ impl CustomerStore for Database {
         owner_id: Option<String>,
         allow_duplicate: bool,
     ) -> Result<Customer, DomainError> {
-        let id = new_id();
-        let now = stored(Utc::now());
-        self.write(|conn| {
-            if let Some(owner) = &owner_id {
-                check_owner(conn, &actor.visibility, owner)?;
-            }
-            if !allow_duplicate {
-                if let Some(duplicate) =
-                    find_duplicate(conn, &actor.visibility, &own_points(&fields), None)?
-                {
-                    return Err(duplicate.into());
-                }
-            }
-            insert_customer(conn, actor, &id, &fields, owner_id.as_deref(), now)?;
-            load_visible(conn, &Visibility::All, &id)
-        })
+        create(
+            self,
+            actor,
+            &fields,
+            None,
+            owner_id.as_deref(),
+            allow_duplicate,
+        )
+        .map(|(customer, _)| customer)
+    }
+
+    fn create_customer_with_contact(
+        &self,
+        actor: &Actor,
+        fields: CustomerFields,
+        contact: ContactFields,
+        owner_id: Option<String>,
+        allow_duplicate: bool,
+    ) -> Result<(Customer, Contact), DomainError> {
+        let (customer, first) = create(
+            self,
+            actor,
+            &fields,
+            Some(&contact),
+            owner_id.as_deref(),
+            allow_duplicate,
+        )?;
+        let first = first.ok_or_else(|| DomainError::internal("the first contact was not read"))?;
+        Ok((customer, first))
     }
 
     fn customer(&self, actor: &Actor, id: &str) -> Result<Customer, DomainError> {

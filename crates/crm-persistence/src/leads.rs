@@ -17,7 +17,7 @@ use diesel::result::DatabaseErrorKind;
 use crate::connection::insert_all;
 use crate::contacts::{phone_rows, NewContactRow};
 use crate::convert::new_id;
-use crate::custom_fields::{definitions_of, write_values};
+use crate::custom_fields::{definitions_of, insert_values};
 use crate::customers::{created_changes, event, point_holders, NewCustomerRow, Points};
 use crate::errors::TxError;
 use crate::schema::{contact_phones, contacts, customer_events, customers};
@@ -105,7 +105,7 @@ fn write_custom_values(
                 Some(definitions) => definitions,
                 None => definitions.insert(definitions_of(conn, FieldEntity::Customer)?),
             };
-            write_values(conn, definitions, &lead.customer_id, values)?;
+            insert_values(conn, definitions, &lead.customer_id, values)?;
         }
     }
     let mut definitions: Option<Vec<FieldDefinition>> = None;
@@ -115,7 +115,7 @@ fn write_custom_values(
                 Some(definitions) => definitions,
                 None => definitions.insert(definitions_of(conn, FieldEntity::Contact)?),
             };
-            write_values(conn, definitions, contact_id, &contact.custom_fields)?;
+            insert_values(conn, definitions, contact_id, &contact.custom_fields)?;
         }
     }
     Ok(())

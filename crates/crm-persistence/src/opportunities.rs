@@ -16,7 +16,9 @@ use crm_domain::{DomainError, FieldError};
 use diesel::prelude::*;
 
 use crate::convert::{corrupt, new_id, stored, utc};
-use crate::custom_fields::{definitions_of, keep_archived, live_keys, write_values};
+use crate::custom_fields::{
+    definitions_of, keep_archived, live_keys, write_new_values, write_values,
+};
 use crate::customers::{check_owner, load_visible};
 use crate::errors::{check_version, TxError};
 use crate::pipelines::{load as load_pipeline, load_default};
@@ -333,8 +335,7 @@ impl OpportunityStore for Database {
                     opportunities::version.eq(1_i64),
                 ))
                 .execute(conn)?;
-            let definitions = definitions_of(conn, FieldEntity::Opportunity)?;
-            write_values(conn, &definitions, &id, &draft.custom_fields)?;
+            write_new_values(conn, FieldEntity::Opportunity, &id, &draft.custom_fields)?;
             record_change(
                 conn,
                 &id,

@@ -139,6 +139,29 @@ pub(crate) struct ContactBody {
     pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
+impl ContactBody {
+    /// What a first contact given with its customer may not say (pointers under `/contact`):
+    /// it is always the primary one, and the customer's `allow_duplicate` covers it.
+    pub(crate) fn first_contact_errors(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if self.primary == Some(false) {
+            errors.push(FieldError::new(
+                "/contact/primary",
+                "invalid",
+                "the first contact is the primary one",
+            ));
+        }
+        if self.allow_duplicate {
+            errors.push(FieldError::new(
+                "/contact/allow_duplicate",
+                "invalid",
+                "set allow_duplicate on the customer",
+            ));
+        }
+        errors
+    }
+}
+
 /// A validated contact body.
 pub(crate) struct ContactPatch {
     name: Option<String>,

@@ -7,15 +7,12 @@ use crm_domain::ports::BatchLead;
 use crm_domain::{DomainError, FieldError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
-use utoipa::openapi::{Ref, RefOr};
 use utoipa::ToSchema;
 
-use super::dto::{CustomerBody, CustomerDto};
+use super::dto::CustomerDto;
 use crate::auth::actor::actor;
 use crate::auth::Caller;
 use crate::blocking::blocking;
-use crate::contacts::dto::ContactBody;
 use crate::extract::ApiJson;
 use crate::imports::engine::rules;
 use crate::imports::rows::check_lead;
@@ -23,46 +20,6 @@ use crate::{ApiError, ApiState, ProblemFieldError};
 
 /// Most items per call.
 pub(crate) const BATCH_MAX: usize = 500;
-
-/// An item of a batch: a customer create body (`POST /api/v1/customers`; `owner_id` is the new
-/// customer's owner, `null` for the pool; `allow_duplicate` applies in `create` mode) with an
-/// optional `contact`, a contact create body (`POST …/contacts`) for the first contact, reached
-/// on the customer's phone and email unless it has its own. Its schema is the customer body's
-/// with that one member more.
-pub(crate) struct LeadBody;
-
-impl utoipa::PartialSchema for LeadBody {
-    fn schema() -> RefOr<Schema> {
-        let mut schema = <CustomerBody as utoipa::PartialSchema>::schema();
-        if let RefOr::T(Schema::Object(object)) = &mut schema {
-            object.properties.insert(
-                "contact".into(),
-                RefOr::T(Schema::OneOf(
-                    OneOfBuilder::new()
-                        .item(Ref::from_schema_name("ContactBody"))
-                        .item(ObjectBuilder::new().schema_type(Type::Null))
-                        .build(),
-                )),
-            );
-            object.description = Some(
-                "A customer create body with an optional first contact (a contact create body)."
-                    .into(),
-            );
-            object.example = None;
-        }
-        schema
-    }
-}
-
-impl utoipa::ToSchema for LeadBody {
-    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
-        schemas.push((
-            "ContactBody".into(),
-            <ContactBody as utoipa::PartialSchema>::schema(),
-        ));
-        <ContactBody as utoipa::ToSchema>::schemas(schemas);
-    }
-}
 
 /// `create` or `upsert`.
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
@@ -110,9 +67,10 @@ pub(crate) enum MatchKeyDto {
     {"kind": "individual", "name": "李雷", "email": "li.lei@example.com", "owner_id": null}
 ]}))]
 pub(crate) struct BatchBody {
-    /// 1 to 500 customers, each a `LeadBody` (a customer create body with an optional
-    /// `contact`). Items are checked one by one: an item that is not a valid `LeadBody` is that
-    /// item's 422 in the answer, not a refusal of the batch.
+    /// 1 to 500 customers, each a customer create body (`CustomerBody`, with its optional
+    /// first `contact`; `owner_id` is the new customer's owner, `null` for the pool;
+    /// `allow_duplicate` applies in `create` mode). Items are checked one by one: an item that
+    /// is not a valid body is that item's 422 in the answer, not a refusal of the batch.
     #[schema(value_type = Vec<serde_json::Value>, min_items = 1, max_items = 500)]
     pub items: Vec<Value>,
     /// `create` (default) or `upsert`.

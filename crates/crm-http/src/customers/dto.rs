@@ -11,6 +11,7 @@ use crm_domain::{DomainError, FieldError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::contacts::dto::{ContactBody, ContactDto};
 use crate::responses::{nullable, optional_text, patch_text};
 use crate::ApiError;
 
@@ -283,15 +284,34 @@ pub(crate) struct CustomerBody {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>, format = "uuid")]
     pub owner_id: Option<Option<String>>,
-    /// Create only: create even when a customer with the same phone or email exists.
+    /// Create only: create even when a customer with the same phone or email exists (also
+    /// when `contact` has them).
     #[serde(default)]
     pub allow_duplicate: bool,
+    /// Create only: the first contact (a contact create body), added as the primary contact
+    /// in the same step and answered as `contact`. It is reached on the customer's phone and
+    /// email unless it has its own, and its phones and email are checked for duplicates like
+    /// the customer's. `allow_duplicate` belongs to the customer, and `primary` may only be
+    /// `true`.
+    #[serde(default)]
+    pub contact: Option<ContactBody>,
     /// Custom field values by key, checked against the definitions
     /// (`GET /api/v1/custom-fields/schema/customer`). On change, keys given replace their
     /// values and `null` removes one; `"custom_fields": null` removes them all.
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<Option<serde_json::Map<String, serde_json::Value>>>,
+}
+
+/// A new customer as stored, with its first contact when the create gave one.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct CreatedCustomer {
+    #[serde(flatten)]
+    pub customer: CustomerDto,
+    /// The first contact, when the request gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = ContactDto, required = false)]
+    pub contact: Option<ContactDto>,
 }
 
 /// A person's gender.
@@ -366,7 +386,7 @@ pub(crate) struct CustomerPatch {
 
 impl CustomerBody {
     /// Every problem of the body at once (create: `kind` and `name` required; update: the
-    /// owner and `allow_duplicate` are not writable), or the validated changes.
+    /// owner, `allow_duplicate` and `contact` are not writable), or the validated changes.
     pub(crate) fn validate(
         self,
         creating: bool,
@@ -388,6 +408,13 @@ impl CustomerBody {
                     "/allow_duplicate",
                     "read_only",
                     "only for create",
+                ));
+            }
+            if self.contact.is_some() {
+                errors.push(FieldError::new(
+                    "/contact",
+                    "read_only",
+                    "add contacts with POST /api/v1/customers/{id}/contacts",
                 ));
             }
         }

@@ -4,18 +4,20 @@
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use crm_domain::custom_fields::{CustomSort, FieldEntity, FieldType};
+use crm_domain::customers::ContactFields;
 use crm_domain::customers::CustomerSort;
 use crm_domain::identity::{Principal, Role};
 use crm_domain::ports::{CustomerFilter, OwnershipChange};
-use crm_domain::DomainError;
+use crm_domain::{DomainError, FieldError};
 
 use super::dto::{
-    AssignBody, CustomerBody, CustomerDto, CustomerHistory, CustomerList, CustomerOverview,
-    CustomerQuery, FollowUpSummary, MoneyDto, OpportunitySummary, TimelineEntry,
+    AssignBody, CreatedCustomer, CustomerBody, CustomerDto, CustomerHistory, CustomerList,
+    CustomerOverview, CustomerQuery, FollowUpSummary, MoneyDto, OpportunitySummary, TimelineEntry,
 };
 use crate::auth::actor::actor;
 use crate::auth::Caller;
 use crate::blocking::blocking;
+use crate::contacts::dto::{ContactBody, ContactDto};
 use crate::custom_values::{
     check_custom_fields, check_custom_patch, custom_filters, custom_query, together,
 };
@@ -27,14 +29,16 @@ use crate::{ApiError, ApiState, Problem};
 /// Creates a customer. Only `kind` and `name` are required; everything else can come later.
 ///
 /// A customer whose normalised phone or email matches an existing one is refused with 409
-/// (`existing_id` names it when you may see it), unless `allow_duplicate` is `true`.
+/// (`existing_id` names it when you may see it), unless `allow_duplicate` is `true`. With
+/// `contact`, its first contact is added in the same step (both or neither), and the answer
+/// holds it as `contact`.
 #[utoipa::path(
     tag = "customers",
     operation_id = "create_customer",
     summary = "Create a customer",
     request_body = CustomerBody,
     responses(
-        (status = 201, description = "Created.", body = CustomerDto,
+        (status = 201, description = "Created.", body = CreatedCustomer,
             headers(("Location" = String, description = "The customer's URL."),
                 ("ETag" = String, description = "The customer's version."))),
         (status = 409, description = "A customer with the same phone or email exists.", body = Problem,
@@ -55,6 +59,7 @@ pub(crate) async fn create_customer(
     let allow_duplicate = body.allow_duplicate;
     let sources = active_lead_sources(&state, &body.lead_source).await?;
     let given = body.custom_fields.take().flatten();
+    let contact_body = body.contact.take();
     let patch = body.validate(
         true,
         state.config.default_phone_region,
@@ -62,18 +67,81 @@ pub(crate) async fn create_customer(
         &sources,
     );
     let custom = check_custom_fields(&state, FieldEntity::Customer, given, None).await?;
-    let (patch, custom) = together(patch, custom)?;
+    let contact = match contact_body {
+        Some(contact) => Some(first_contact(&state, contact).await?),
+        None => None,
+    };
+    let ((patch, custom), contact) = match (together(patch, custom), contact.transpose()) {
+        (Ok(checked), Ok(contact)) => (checked, contact),
+        (Err(DomainError::Validation(mut errors)), Err(more)) => {
+            errors.extend(more);
+            return Err(DomainError::Validation(errors).into());
+        }
+        (Ok(_), Err(errors)) => return Err(DomainError::Validation(errors).into()),
+        (Err(e), _) => return Err(e.into()),
+    };
     let mut fields = patch.apply(None);
     fields.custom_fields = custom;
     let actor = actor(&state, &caller.0).await?;
     let store = state.stores.customers.clone();
-    let customer =
-        blocking(move || store.create_customer(&actor, fields, owner, allow_duplicate)).await?;
+    let (customer, contact) = blocking(move || match contact {
+        None => store
+            .create_customer(&actor, fields, owner, allow_duplicate)
+            .map(|customer| (customer, None)),
+        Some(mut contact) => {
+            // Reached on the customer's phone and email unless it has its own.
+            if contact.phones.is_empty() {
+                contact.phones.extend(fields.phone.clone());
+            }
+            if contact.email.is_none() {
+                contact.email.clone_from(&fields.email);
+            }
+            store
+                .create_customer_with_contact(&actor, fields, contact, owner, allow_duplicate)
+                .map(|(customer, contact)| (customer, Some(contact)))
+        }
+    })
+    .await?;
     Ok(created(
         format!("/api/v1/customers/{}", customer.id),
         customer.version,
-        &CustomerDto::from(customer),
+        &CreatedCustomer {
+            customer: CustomerDto::from(customer),
+            contact: contact.map(ContactDto::from),
+        },
     ))
+}
+
+/// A first contact given with a new customer, checked as `POST …/contacts` checks a body
+/// (problems under `/contact`), except that it is always the primary one and the customer's
+/// `allow_duplicate` covers it.
+async fn first_contact(
+    state: &ApiState,
+    mut body: ContactBody,
+) -> Result<Result<ContactFields, Vec<FieldError>>, ApiError> {
+    let mut errors = body.first_contact_errors();
+    let given = body.custom_fields.take().flatten();
+    let patch = body.validate(true, state.config.default_phone_region);
+    let custom = check_custom_fields(state, FieldEntity::Contact, given, None).await?;
+    let under = |list: Vec<FieldError>| {
+        list.into_iter().map(|e| FieldError {
+            pointer: format!("/contact{}", e.pointer),
+            ..e
+        })
+    };
+    match together(patch, custom) {
+        Ok((patch, custom)) if errors.is_empty() => {
+            let mut fields = patch.apply(None);
+            fields.custom_fields = custom;
+            Ok(Ok(fields))
+        }
+        Ok(_) => Ok(Err(errors)),
+        Err(DomainError::Validation(list)) => {
+            errors.extend(under(list));
+            Ok(Err(errors))
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Lists the customers you may see, filtered, in the requested order (default: creation order).

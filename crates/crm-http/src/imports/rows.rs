@@ -250,22 +250,36 @@ pub(crate) fn check_lead(
     let contact = match contact_body {
         None | Some(Value::Null) => None,
         Some(value) => match serde_path_to_error::deserialize::<_, ContactBody>(value) {
-            Ok(contact) => match contact.validate(true, rules.region) {
-                Ok(patch) => Some(patch.apply(None)),
-                Err(DomainError::Validation(list)) => {
-                    for e in list {
-                        failed(FieldError {
-                            pointer: format!("/contact{}", e.pointer),
-                            ..e
-                        });
+            Ok(contact) => {
+                contact
+                    .first_contact_errors()
+                    .into_iter()
+                    .for_each(&mut failed);
+                if contact.custom_fields.as_ref().is_some_and(Option::is_some) {
+                    failed(FieldError::new(
+                        "/contact/custom_fields",
+                        "unsupported",
+                        "a lead's contact takes no custom fields; set them with \
+                         PATCH /api/v1/customers/{id}/contacts/{contact_id}",
+                    ));
+                }
+                match contact.validate(true, rules.region) {
+                    Ok(patch) => Some(patch.apply(None)),
+                    Err(DomainError::Validation(list)) => {
+                        for e in list {
+                            failed(FieldError {
+                                pointer: format!("/contact{}", e.pointer),
+                                ..e
+                            });
+                        }
+                        None
                     }
-                    None
+                    Err(other) => {
+                        failed(FieldError::new("/contact", "invalid", other.to_string()));
+                        None
+                    }
                 }
-                Err(other) => {
-                    failed(FieldError::new("/contact", "invalid", other.to_string()));
-                    None
-                }
-            },
+            }
             Err(e) => {
                 failed(shape_error(&e.path().to_string(), "/contact"));
                 None
