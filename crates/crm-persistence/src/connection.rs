@@ -42,6 +42,18 @@ impl DbConnection {
     }
 }
 
+/// The backend of [`DbConnection`] statements are built for (either database).
+pub(crate) type DbBackend = <DbConnection as diesel::Connection>::Backend;
+
+/// The columns of `Row` (a `Selectable` row struct) as a plain tuple, for a `RETURNING` clause
+/// (the `as_returning()` form does not render for either backend of a multi-connection).
+macro_rules! returned {
+    ($row:ty) => {
+        <$row as diesel::Selectable<$crate::connection::DbBackend>>::construct_selection()
+    };
+}
+pub(crate) use returned;
+
 /// Rows per multi-row statement, far below both backends' bound-parameter limits.
 pub(crate) const ROWS_PER_STATEMENT: usize = 500;
 

@@ -14,7 +14,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
-use crate::connection::insert_few;
+use crate::connection::{insert_few, returned};
 use crate::convert::{corrupt, new_id, stored, utc};
 use crate::custom_fields::{
     definitions_of, keep_archived, live_keys, write_new_values, write_values,
@@ -316,8 +316,8 @@ pub(crate) fn insert_contact(
     record(conn, customer_id, "contact_added", actor, now, &changes)
 }
 
-/// Writes a contact's row (primary or not, as said), its phones and its custom values; no
-/// history entry.
+/// Writes a contact's row (primary or not, as said), its phones and its custom values, and
+/// answers the contact as written; no history entry.
 pub(crate) fn write_contact(
     conn: &mut DbConnection,
     customer_id: &str,
@@ -325,12 +325,15 @@ pub(crate) fn write_contact(
     fields: &ContactFields,
     primary: bool,
     now: NaiveDateTime,
-) -> Result<(), TxError> {
-    diesel::insert_into(contacts::table)
+) -> Result<Contact, TxError> {
+    let row = diesel::insert_into(contacts::table)
         .values(NewContactRow::new(id, customer_id, fields, primary, now)?)
-        .execute(conn)?;
+        .returning(returned!(ContactRow))
+        .get_result(conn)?;
     write_phones(conn, id, fields)?;
-    write_new_values(conn, FieldEntity::Contact, id, &fields.custom_fields)
+    write_new_values(conn, FieldEntity::Contact, id, &fields.custom_fields)?;
+    let live = live_keys(conn, FieldEntity::Contact)?;
+    shown(row, &live)
 }
 
 /// Keeps the customer's row version moving with its contacts, so a customer's `ETag` changes

@@ -22,8 +22,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
 use serde_json::{json, Value};
 
-use crate::connection::insert_few;
-use crate::contacts::{load as load_contact, write_contact};
+use crate::connection::{insert_few, returned};
+use crate::contacts::write_contact;
 use crate::convert::{corrupt, new_id, stored, utc};
 use crate::custom_fields::{
     definitions_of, keep_archived, live_keys, write_new_values, write_values,
@@ -297,6 +297,11 @@ pub(crate) fn load_visible(
     if !visibility.allows(row.owner_id.as_deref()) {
         return Err(CUSTOMER.into());
     }
+    shown(conn, row)
+}
+
+/// The customer of `row`, without the values of archived custom fields.
+fn shown(conn: &mut DbConnection, row: CustomerRow) -> Result<Customer, TxError> {
     let mut customer = row.into_domain()?;
     let live = live_keys(conn, FieldEntity::Customer)?;
     customer
@@ -477,7 +482,8 @@ pub(crate) fn find_duplicate(
 }
 
 /// Inserts a new customer with its custom values and its `created` history entry, and its first
-/// contact (`(id, fields)`, the primary one, with its `contact_added` entry) when given.
+/// contact (`(id, fields)`, the primary one, with its `contact_added` entry) when given; answers
+/// both as written.
 pub(crate) fn insert_customer(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -486,34 +492,40 @@ pub(crate) fn insert_customer(
     first_contact: Option<(&str, &ContactFields)>,
     owner_id: Option<&str>,
     now: NaiveDateTime,
-) -> Result<(), TxError> {
-    diesel::insert_into(customers::table)
+) -> Result<(Customer, Option<Contact>), TxError> {
+    let row = diesel::insert_into(customers::table)
         .values(NewCustomerRow::new(id, fields, owner_id, &actor.id, now)?)
-        .execute(conn)?;
+        .returning(returned!(CustomerRow))
+        .get_result(conn)?;
     write_new_values(conn, FieldEntity::Customer, id, &fields.custom_fields)?;
     let created = created_changes(fields, owner_id);
     let mut events = vec![event(id, "created", actor, now, &created)?];
-    if let Some((contact_id, contact)) = first_contact {
-        // Its problems point into the customer body's `contact`.
-        write_contact(conn, id, contact_id, contact, true, now).map_err(|e| match e {
-            TxError::Domain(DomainError::Validation(errors)) => {
-                TxError::Domain(DomainError::Validation(
-                    errors
-                        .into_iter()
-                        .map(|e| FieldError {
-                            pointer: format!("/contact{}", e.pointer),
-                            ..e
-                        })
-                        .collect(),
-                ))
-            }
-            other => other,
-        })?;
-        let added = contact.changes_from(None);
-        events.push(event(id, "contact_added", actor, now, &added)?);
-    }
+    let contact = match first_contact {
+        None => None,
+        Some((contact_id, contact)) => {
+            // Its problems point into the customer body's `contact`.
+            let written =
+                write_contact(conn, id, contact_id, contact, true, now).map_err(|e| match e {
+                    TxError::Domain(DomainError::Validation(errors)) => {
+                        TxError::Domain(DomainError::Validation(
+                            errors
+                                .into_iter()
+                                .map(|e| FieldError {
+                                    pointer: format!("/contact{}", e.pointer),
+                                    ..e
+                                })
+                                .collect(),
+                        ))
+                    }
+                    other => other,
+                })?;
+            let added = contact.changes_from(None);
+            events.push(event(id, "contact_added", actor, now, &added)?);
+            Some(written)
+        }
+    };
     insert_few!(conn, customer_events::table, &events)?;
-    Ok(())
+    Ok((shown(conn, row)?, contact))
 }
 
 /// What a new customer's history shows: every value it was created with, and its owner.
@@ -1320,13 +1332,7 @@ fn create(
             }
         }
         let first_contact = first.as_ref().map(|(cid, fields)| (cid.as_str(), *fields));
-        insert_customer(conn, actor, &id, fields, first_contact, owner_id, now)?;
-        let customer = load_visible(conn, &Visibility::All, &id)?;
-        let contact = match &first {
-            Some((contact_id, _)) => Some(load_contact(conn, &id, contact_id)?),
-            None => None,
-        };
-        Ok((customer, contact))
+        insert_customer(conn, actor, &id, fields, first_contact, owner_id, now)
     })
 }
 
