@@ -4,7 +4,7 @@
 use actix_web::test;
 use crm_domain::identity::Role;
 use crm_persistence::test_support::TestDatabase;
-use crm_tests::{api_state, backend_tests, header, login, request, seed_user, send};
+use crm_tests::{api_state, backend_tests, header, login, pointers, request, seed_user, send};
 use serde_json::{json, Value};
 
 async fn create_read_and_list_a_customer(db: TestDatabase) {
@@ -604,14 +604,8 @@ async fn a_first_contact_is_checked_with_its_customer(db: TestDatabase) {
     )
     .await;
     assert_eq!(status, 422, "{problem}");
-    let pointers: Vec<&str> = problem["errors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["pointer"].as_str())
-        .collect();
     assert_eq!(
-        pointers,
+        pointers(&problem),
         [
             "/name",
             "/contact/primary",
