@@ -418,6 +418,18 @@ pub struct Contact {
 }
 
 impl ContactFields {
+    /// A customer's first contact is reached on the customer's phone and email unless it has
+    /// its own.
+    pub fn reached_through(mut self, customer: &CustomerFields) -> Self {
+        if self.phones.is_empty() {
+            self.phones.extend(customer.phone.clone());
+        }
+        if self.email.is_none() {
+            self.email.clone_from(&customer.email);
+        }
+        self
+    }
+
     /// Each field as JSON, for audit diffs (prefixed `contact.`).
     pub fn audit_values(&self) -> Vec<(&'static str, serde_json::Value)> {
         use serde_json::json;

@@ -28,6 +28,14 @@ impl FieldError {
             message: message.into(),
         }
     }
+
+    /// The same error inside the member at `prefix` (`/contact` + `/email`).
+    pub fn under(self, prefix: &str) -> Self {
+        Self {
+            pointer: format!("{prefix}{}", self.pointer),
+            ..self
+        }
+    }
 }
 
 /// Everything a use case can refuse or fail with.

@@ -220,11 +220,7 @@ pub(crate) fn contacts_of(
 
 const CONTACT: DomainError = DomainError::NotFound { entity: "contact" };
 
-pub(crate) fn load(
-    conn: &mut DbConnection,
-    customer_id: &str,
-    contact_id: &str,
-) -> Result<Contact, TxError> {
+fn load(conn: &mut DbConnection, customer_id: &str, contact_id: &str) -> Result<Contact, TxError> {
     let row = contacts::table
         .find(contact_id)
         .filter(contacts::customer_id.eq(customer_id))
@@ -273,17 +269,8 @@ fn refuse_duplicate(
     customer_id: &str,
     fields: &ContactFields,
 ) -> Result<(), TxError> {
-    let phones: Vec<&str> = fields
-        .phones
-        .iter()
-        .map(|p| p.normalized.as_str())
-        .collect();
-    let email = fields.email.as_ref().map(|e| e.normalized.as_str());
-    let points = crate::customers::Points {
-        phones,
-        emails: email.into_iter().collect(),
-        external_ids: Vec::new(),
-    };
+    let mut points = crate::customers::Points::default();
+    points.add_contact(fields);
     match find_duplicate(conn, visibility, &points, Some(customer_id))? {
         Some(duplicate) => Err(duplicate.into()),
         None => Ok(()),

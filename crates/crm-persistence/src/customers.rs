@@ -320,6 +320,16 @@ pub(crate) struct Points<'a> {
     pub(crate) external_ids: Vec<&'a str>,
 }
 
+impl<'a> Points<'a> {
+    /// Adds a contact's normalised phones and email.
+    pub(crate) fn add_contact(&mut self, contact: &'a ContactFields) {
+        self.phones
+            .extend(contact.phones.iter().map(|p| p.normalized.as_str()));
+        self.emails
+            .extend(contact.email.iter().map(|e| e.normalized.as_str()));
+    }
+}
+
 /// Live customers other than `except` that have one of `points`, with their owners, in id
 /// order.
 pub(crate) fn matching_customers(
@@ -508,13 +518,7 @@ pub(crate) fn insert_customer(
                 write_contact(conn, id, contact_id, contact, true, now).map_err(|e| match e {
                     TxError::Domain(DomainError::Validation(errors)) => {
                         TxError::Domain(DomainError::Validation(
-                            errors
-                                .into_iter()
-                                .map(|e| FieldError {
-                                    pointer: format!("/contact{}", e.pointer),
-                                    ..e
-                                })
-                                .collect(),
+                            errors.into_iter().map(|e| e.under("/contact")).collect(),
                         ))
                     }
                     other => other,
@@ -1320,12 +1324,7 @@ fn create(
         if !allow_duplicate {
             let mut points = own_points(fields);
             if let Some(contact) = contact {
-                points
-                    .phones
-                    .extend(contact.phones.iter().map(|p| p.normalized.as_str()));
-                points
-                    .emails
-                    .extend(contact.email.iter().map(|e| e.normalized.as_str()));
+                points.add_contact(contact);
             }
             if let Some(duplicate) = find_duplicate(conn, &actor.visibility, &points, None)? {
                 return Err(duplicate.into());

@@ -88,14 +88,8 @@ pub(crate) async fn create_customer(
         None => store
             .create_customer(&actor, fields, owner, allow_duplicate)
             .map(|customer| (customer, None)),
-        Some(mut contact) => {
-            // Reached on the customer's phone and email unless it has its own.
-            if contact.phones.is_empty() {
-                contact.phones.extend(fields.phone.clone());
-            }
-            if contact.email.is_none() {
-                contact.email.clone_from(&fields.email);
-            }
+        Some(contact) => {
+            let contact = contact.reached_through(&fields);
             store
                 .create_customer_with_contact(&actor, fields, contact, owner, allow_duplicate)
                 .map(|(customer, contact)| (customer, Some(contact)))
@@ -123,12 +117,6 @@ async fn first_contact(
     let given = body.custom_fields.take().flatten();
     let patch = body.validate(true, state.config.default_phone_region);
     let custom = check_custom_fields(state, FieldEntity::Contact, given, None).await?;
-    let under = |list: Vec<FieldError>| {
-        list.into_iter().map(|e| FieldError {
-            pointer: format!("/contact{}", e.pointer),
-            ..e
-        })
-    };
     match together(patch, custom) {
         Ok((patch, custom)) if errors.is_empty() => {
             let mut fields = patch.apply(None);
@@ -137,7 +125,7 @@ async fn first_contact(
         }
         Ok(_) => Ok(Err(errors)),
         Err(DomainError::Validation(list)) => {
-            errors.extend(under(list));
+            errors.extend(list.into_iter().map(|e| e.under("/contact")));
             Ok(Err(errors))
         }
         Err(other) => Err(other.into()),

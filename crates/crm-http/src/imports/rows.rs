@@ -267,10 +267,7 @@ pub(crate) fn check_lead(
                     Ok(patch) => Some(patch.apply(None)),
                     Err(DomainError::Validation(list)) => {
                         for e in list {
-                            failed(FieldError {
-                                pointer: format!("/contact{}", e.pointer),
-                                ..e
-                            });
+                            failed(e.under("/contact"));
                         }
                         None
                     }
@@ -292,16 +289,7 @@ pub(crate) fn check_lead(
     let Some(customer) = customer else {
         return Err(errors);
     };
-    // The first contact is reached on the row's phone and email unless it has its own.
-    let contact = contact.map(|mut c| {
-        if c.phones.is_empty() {
-            c.phones.extend(customer.phone.clone());
-        }
-        if c.email.is_none() {
-            c.email = customer.email.clone();
-        }
-        c
-    });
+    let contact = contact.map(|c| c.reached_through(&customer));
     Ok(Lead {
         customer,
         contact,
