@@ -732,6 +732,7 @@ fn seed_customer(db: &TestDatabase, name: &str, owner: Option<String>) -> String
     let actor = Actor {
         id: "seed".into(),
         visibility: crm_domain::identity::Visibility::All,
+        user_id: None,
     };
     db.database()
         .create_customer(&actor, fields, owner, false)
@@ -754,6 +755,7 @@ fn seed_contact(db: &TestDatabase, customer_id: &str) -> String {
     let actor = Actor {
         id: "seed".into(),
         visibility: crm_domain::identity::Visibility::All,
+        user_id: None,
     };
     db.database()
         .create_contact(&actor, customer_id, fields, false, false)
@@ -779,6 +781,7 @@ fn seed_activity(db: &TestDatabase, customer_id: &str) -> String {
     let actor = Actor {
         id: "seed".into(),
         visibility: crm_domain::identity::Visibility::All,
+        user_id: None,
     };
     db.database()
         .create_activity(&actor, customer_id, fields, None, None, chrono::Utc::now())
@@ -792,6 +795,7 @@ fn seed_opportunity(db: &TestDatabase, customer_id: &str) -> String {
     let actor = Actor {
         id: "seed".into(),
         visibility: crm_domain::identity::Visibility::All,
+        user_id: None,
     };
     let draft = OpportunityDraft {
         customer_id: customer_id.into(),
@@ -897,6 +901,7 @@ async fn every_caller_gets_exactly_its_rights(db: TestDatabase) {
                 let actor = Actor {
                     id: admin.clone(),
                     visibility: crm_domain::identity::Visibility::All,
+                    user_id: None,
                 };
                 db.database()
                     .merge_customers(

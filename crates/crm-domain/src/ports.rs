@@ -168,6 +168,10 @@ pub struct Actor {
     pub id: String,
     /// What the caller may see.
     pub visibility: Visibility,
+    /// The user acting, when the request was authenticated as one (which found their account
+    /// active); `None` for an API key and for work done later on someone's behalf (an import
+    /// job), whose account is looked up where it matters.
+    pub user_id: Option<String>,
 }
 
 /// A change of ownership.
@@ -696,6 +700,13 @@ pub trait CustomFieldStore: Send + Sync {
         &self,
         entity: crate::custom_fields::FieldEntity,
         include_archived: bool,
+    ) -> Result<Vec<crate::custom_fields::FieldDefinition>, DomainError>;
+    /// The live (not archived) definitions of each of `entities`, read together (one statement
+    /// where a record and its first contact are checked at once), by entity in the order given,
+    /// then position, then key.
+    fn live_definitions(
+        &self,
+        entities: &[crate::custom_fields::FieldEntity],
     ) -> Result<Vec<crate::custom_fields::FieldDefinition>, DomainError>;
     /// One definition.
     fn field_definition(

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crm_domain::custom_fields::{
-    check_values, CustomFilter, CustomFilterOp, FieldEntity, FieldType,
+    check_values, CustomFilter, CustomFilterOp, FieldDefinition, FieldEntity, FieldType,
 };
 use crm_domain::{DomainError, FieldError};
 use serde_json::{Map, Value};
@@ -23,8 +23,18 @@ pub(crate) async fn check_custom_fields(
 ) -> Result<Result<BTreeMap<String, Value>, Vec<FieldError>>, ApiError> {
     let definitions = {
         let store = state.stores.custom_fields.clone();
-        blocking(move || store.field_definitions(entity, false)).await?
+        blocking(move || store.live_definitions(&[entity])).await?
     };
+    check_against(state, &definitions, given, current).await
+}
+
+/// [`check_custom_fields`] against the live definitions of the record's entity, already read.
+pub(crate) async fn check_against(
+    state: &ApiState,
+    definitions: &[FieldDefinition],
+    given: Option<Map<String, Value>>,
+    current: Option<BTreeMap<String, Value>>,
+) -> Result<Result<BTreeMap<String, Value>, Vec<FieldError>>, ApiError> {
     let user_ids: Vec<String> = given
         .iter()
         .flat_map(|g| g.iter())
@@ -56,7 +66,7 @@ pub(crate) async fn check_custom_fields(
     };
     let region = state.config.default_phone_region;
     Ok(check_values(
-        &definitions,
+        definitions,
         given.as_ref(),
         current.as_ref(),
         region,

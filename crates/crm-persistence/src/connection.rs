@@ -54,6 +54,19 @@ macro_rules! returned {
 }
 pub(crate) use returned;
 
+/// Evaluates `$body` with `$c` bound to the backend's own connection (`PgConnection` or
+/// `SqliteConnection`): for statements diesel builds only for a concrete backend, such as a
+/// `UNION ALL`, written once and built for each.
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::DbConnection::Pg($c) => $body,
+            $crate::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use per_backend;
+
 /// Rows per multi-row statement, far below both backends' bound-parameter limits.
 pub(crate) const ROWS_PER_STATEMENT: usize = 500;
 
@@ -94,16 +107,13 @@ pub(crate) use insert_all;
 macro_rules! insert_few {
     ($conn:expr, $table:expr, $rows:expr) => {{
         let rows = $rows;
-        match $conn {
-            _ if rows.is_empty() => Ok(()),
-            $crate::DbConnection::Pg(c) => diesel::insert_into($table)
+        if rows.is_empty() {
+            Ok(())
+        } else {
+            $crate::connection::per_backend!($conn, |c| diesel::insert_into($table)
                 .values(rows)
                 .execute(c)
-                .map(|_| ()),
-            $crate::DbConnection::Sqlite(c) => diesel::insert_into($table)
-                .values(rows)
-                .execute(c)
-                .map(|_| ()),
+                .map(|_| ()))
         }
     }};
 }

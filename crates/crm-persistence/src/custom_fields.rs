@@ -314,6 +314,31 @@ impl CustomFieldStore for Database {
         })
     }
 
+    fn live_definitions(
+        &self,
+        entities: &[FieldEntity],
+    ) -> Result<Vec<FieldDefinition>, DomainError> {
+        if entities.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names: Vec<&str> = entities.iter().map(|e| e.as_str()).collect();
+        let rows: Vec<FieldRow> = self.read(|conn| {
+            Ok(custom_fields::table
+                .filter(custom_fields::entity.eq_any(&names))
+                .filter(custom_fields::archived.eq(false))
+                .order((custom_fields::position.asc(), custom_fields::key.asc()))
+                .select(FieldRow::as_select())
+                .load(conn)?)
+        })?;
+        let mut definitions = rows
+            .into_iter()
+            .map(FieldRow::into_domain)
+            .collect::<Result<Vec<_>, _>>()?;
+        // Stable: position and key order is kept within each entity.
+        definitions.sort_by_key(|d| entities.iter().position(|e| *e == d.entity));
+        Ok(definitions)
+    }
+
     fn field_definition(&self, id: &str) -> Result<FieldDefinition, DomainError> {
         self.read(|conn| load(conn, id))
     }

@@ -1,7 +1,5 @@
 //! `CustomerStore` on the database.
 
-use std::collections::HashMap;
-
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use crm_domain::contact_points::Phone;
 use crm_domain::custom_fields::{CustomFilter, CustomSort, FieldEntity, IndexKey};
@@ -22,7 +20,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
 use serde_json::{json, Value};
 
-use crate::connection::{insert_few, returned};
+use crate::connection::{insert_few, per_backend, returned};
 use crate::contacts::write_contact;
 use crate::convert::{corrupt, new_id, stored, utc};
 use crate::custom_fields::{
@@ -348,9 +346,14 @@ pub(crate) fn matching_customers(
 
 /// Every live customer other than `except` holding one of `points` (as its own phone, email
 /// or external id, or through one of its live contacts): the point (`phone:…`, `email:…`,
-/// `external_id:…`), the customer and its owner. Each statement starts from an index on the
-/// looked-up values (no ordering, no joins chosen by the planner), so the cost follows the
-/// number of matches, not the size of the tables.
+/// `external_id:…`), the customer and its owner.
+///
+/// One statement: a `UNION ALL` of a branch per kind of point and holder, each starting from an
+/// index on the looked-up values (an OR over the columns cannot use the partial index on
+/// external ids, and PostgreSQL would scan the whole table instead); a contact's branch then
+/// reaches its customer by primary key. A branch with nothing to look up costs nothing, so the
+/// cost follows the number of matches, not the size of the tables. Diesel builds a `UNION`
+/// only for a concrete backend, so the statement is written once and built for each.
 pub(crate) fn point_holders(
     conn: &mut DbConnection,
     points: &Points<'_>,
@@ -361,112 +364,80 @@ pub(crate) fn point_holders(
         emails,
         external_ids,
     } = points;
-    let mut holders = Vec::new();
     if phones.is_empty() && emails.is_empty() && external_ids.is_empty() {
-        return Ok(holders);
+        return Ok(Vec::new());
     }
     let except = except.unwrap_or_default();
-    // One statement per kind of point: an OR over the three columns cannot use the partial
-    // index on external ids, and PostgreSQL would scan the whole table instead.
-    let live = customers::table
-        .filter(customers::deleted_at.is_null())
-        .filter(customers::id.ne(except));
-    type Held = (String, String, Option<String>);
-    let mut own: Vec<(&str, Held)> = Vec::new();
-    if !phones.is_empty() {
-        let found: Vec<Held> = live
+    let rows: Vec<(String, String, String, Option<String>)> = per_backend!(conn, |c| {
+        let live = || {
+            customers::deleted_at
+                .is_null()
+                .and(customers::id.ne(except))
+        };
+        customers::table
+            .filter(live())
             .filter(customers::phone_normalized.eq_any(phones))
             .select((
-                customers::phone_normalized,
+                "phone".into_sql::<Text>(),
+                customers::phone_normalized.assume_not_null(),
                 customers::id,
                 customers::owner_id,
             ))
-            .load::<(Option<String>, String, Option<String>)>(conn)?
-            .into_iter()
-            .filter_map(|(point, id, owner)| point.map(|p| (p, id, owner)))
-            .collect();
-        own.extend(found.into_iter().map(|h| ("phone", h)));
-    }
-    if !emails.is_empty() {
-        let found: Vec<Held> = live
-            .filter(customers::email_normalized.eq_any(emails))
-            .select((
-                customers::email_normalized,
-                customers::id,
-                customers::owner_id,
-            ))
-            .load::<(Option<String>, String, Option<String>)>(conn)?
-            .into_iter()
-            .filter_map(|(point, id, owner)| point.map(|p| (p, id, owner)))
-            .collect();
-        own.extend(found.into_iter().map(|h| ("email", h)));
-    }
-    if !external_ids.is_empty() {
-        let found: Vec<Held> = live
-            .filter(customers::external_id.is_not_null())
-            .filter(customers::external_id.eq_any(external_ids))
-            .select((customers::external_id, customers::id, customers::owner_id))
-            .load::<(Option<String>, String, Option<String>)>(conn)?
-            .into_iter()
-            .filter_map(|(point, id, owner)| point.map(|p| (p, id, owner)))
-            .collect();
-        own.extend(found.into_iter().map(|h| ("external_id", h)));
-    }
-    holders.extend(
-        own.into_iter()
-            .map(|(kind, (point, id, owner))| (format!("{kind}:{point}"), id, owner)),
-    );
-    // Contacts holding a point, then which of them are live and belong to a live customer.
-    let mut by_contact: Vec<(String, String)> = Vec::new();
-    if !emails.is_empty() {
-        let found: Vec<(String, Option<String>)> = contacts::table
-            .filter(contacts::email_normalized.eq_any(emails))
-            .select((contacts::id, contacts::email_normalized))
-            .load(conn)?;
-        by_contact.extend(
-            found
-                .into_iter()
-                .filter_map(|(id, email)| email.map(|e| (id, format!("email:{e}")))),
-        );
-    }
-    if !phones.is_empty() {
-        let found: Vec<(String, String)> = contact_phones::table
-            .filter(contact_phones::phone_normalized.eq_any(phones))
-            .select((contact_phones::contact_id, contact_phones::phone_normalized))
-            .load(conn)?;
-        by_contact.extend(found.into_iter().map(|(id, p)| (id, format!("phone:{p}"))));
-    }
-    if by_contact.is_empty() {
-        return Ok(holders);
-    }
-    let mut contact_ids: Vec<&str> = by_contact.iter().map(|(id, _)| id.as_str()).collect();
-    contact_ids.sort_unstable();
-    contact_ids.dedup();
-    let live_contacts: HashMap<String, String> = contacts::table
-        .filter(contacts::id.eq_any(&contact_ids))
-        .filter(contacts::deleted_at.is_null())
-        .select((contacts::id, contacts::customer_id))
-        .load::<(String, String)>(conn)?
+            .union_all(
+                customers::table
+                    .filter(live())
+                    .filter(customers::email_normalized.eq_any(emails))
+                    .select((
+                        "email".into_sql::<Text>(),
+                        customers::email_normalized.assume_not_null(),
+                        customers::id,
+                        customers::owner_id,
+                    )),
+            )
+            .union_all(
+                customers::table
+                    .filter(live())
+                    .filter(customers::external_id.is_not_null())
+                    .filter(customers::external_id.eq_any(external_ids))
+                    .select((
+                        "external_id".into_sql::<Text>(),
+                        customers::external_id.assume_not_null(),
+                        customers::id,
+                        customers::owner_id,
+                    )),
+            )
+            .union_all(
+                contacts::table
+                    .inner_join(customers::table)
+                    .filter(contacts::email_normalized.eq_any(emails))
+                    .filter(contacts::deleted_at.is_null())
+                    .filter(live())
+                    .select((
+                        "email".into_sql::<Text>(),
+                        contacts::email_normalized.assume_not_null(),
+                        customers::id,
+                        customers::owner_id,
+                    )),
+            )
+            .union_all(
+                contact_phones::table
+                    .inner_join(contacts::table.inner_join(customers::table))
+                    .filter(contact_phones::phone_normalized.eq_any(phones))
+                    .filter(contacts::deleted_at.is_null())
+                    .filter(live())
+                    .select((
+                        "phone".into_sql::<Text>(),
+                        contact_phones::phone_normalized,
+                        customers::id,
+                        customers::owner_id,
+                    )),
+            )
+            .load(c)
+    })?;
+    Ok(rows
         .into_iter()
-        .collect();
-    let mut customer_ids: Vec<&str> = live_contacts.values().map(String::as_str).collect();
-    customer_ids.sort_unstable();
-    customer_ids.dedup();
-    let live_customers: HashMap<String, Option<String>> = customers::table
-        .filter(customers::id.eq_any(&customer_ids))
-        .filter(customers::deleted_at.is_null())
-        .filter(customers::id.ne(except))
-        .select((customers::id, customers::owner_id))
-        .load::<(String, Option<String>)>(conn)?
-        .into_iter()
-        .collect();
-    for (contact, point) in by_contact {
-        let customer = live_contacts.get(&contact);
-        if let Some((id, owner)) = customer.and_then(|id| live_customers.get_key_value(id)) {
-            holders.push((point, id.clone(), owner.clone()));
-        }
-    }
-    Ok(holders)
+        .map(|(kind, point, id, owner)| (format!("{kind}:{point}"), id, owner))
+        .collect())
 }
 
 /// `Duplicate` when a live customer other than `except` has one of `points`. The error names
@@ -675,9 +646,14 @@ fn owner_change(old: &Option<String>, new: &Option<String>) -> Vec<FieldChange> 
 /// The new owner must be an active user the actor can see records of.
 pub(crate) fn check_owner(
     conn: &mut DbConnection,
-    visibility: &Visibility,
+    actor: &Actor,
     owner_id: &str,
 ) -> Result<(), TxError> {
+    let visibility = &actor.visibility;
+    // The caller's own account was found active when their request was authenticated.
+    if actor.user_id.as_deref() == Some(owner_id) && visibility.allows(Some(owner_id)) {
+        return Ok(());
+    }
     let active: Option<bool> = users::table
         .find(owner_id)
         .select(users::active)
@@ -1319,7 +1295,7 @@ fn create(
     let now = stored(Utc::now());
     db.write(|conn| {
         if let Some(owner) = owner_id {
-            check_owner(conn, &actor.visibility, owner)?;
+            check_owner(conn, actor, owner)?;
         }
         if !allow_duplicate {
             let mut points = own_points(fields);
@@ -1565,7 +1541,7 @@ impl CustomerStore for Database {
                     ("released", None)
                 }
                 OwnershipChange::Assign { owner_id } => {
-                    check_owner(conn, &actor.visibility, owner_id)?;
+                    check_owner(conn, actor, owner_id)?;
                     ("assigned", Some(owner_id.clone()))
                 }
             };
@@ -1624,7 +1600,7 @@ impl CustomerStore for Database {
                 };
                 let written = conn.transaction(|conn| {
                     if let Some(owner) = &item.owner_id {
-                        check_owner(conn, &actor.visibility, owner)?;
+                        check_owner(conn, actor, owner)?;
                     }
                     let result = apply_lead(conn, &rules, actor, i as i64, &item.lead, None, now)?;
                     let id = result.customer_id.ok_or(CUSTOMER)?;

@@ -619,7 +619,7 @@ impl OpportunityStore for Database {
                 .clone()
                 .unwrap_or_else(|| current.owner_id.clone());
             if owner != current.owner_id {
-                check_owner(conn, &actor.visibility, &owner)?;
+                check_owner(conn, actor, &owner)?;
             }
             let unchanged = custom == stored_values
                 && owner == current.owner_id

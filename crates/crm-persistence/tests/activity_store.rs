@@ -22,6 +22,7 @@ fn admin() -> Actor {
     Actor {
         id: "admin".into(),
         visibility: Visibility::All,
+        user_id: None,
     }
 }
 
@@ -389,6 +390,7 @@ fn lists_are_newest_first_and_visible_only(db: &TestDatabase) {
     let rep = Actor {
         id: "rep".into(),
         visibility: Visibility::OwnersOrPool(vec!["rep-owner".into()]),
+        user_id: None,
     };
     let pool = customer(db, "Pool", None);
     let hidden = customer(db, "Hidden", Some(seed_owner(db, "other")));
@@ -501,6 +503,7 @@ fn reminders_rank_by_due_then_score(db: &TestDatabase) {
     let rep = Actor {
         id: "rep".into(),
         visibility: Visibility::OwnersOrPool(vec![]),
+        user_id: None,
     };
     let mut made = Vec::new();
     for (who, customer_id, due) in [
@@ -551,6 +554,7 @@ fn reminders_rank_by_due_then_score(db: &TestDatabase) {
     let rep_before = Actor {
         id: "rep".into(),
         visibility: Visibility::All,
+        user_id: None,
     };
     ok(store.create_activity(
         &rep_before,
@@ -982,6 +986,7 @@ fn behaviour_codes_are_checked(db: &TestDatabase) {
     let rep = Actor {
         id: "rep".into(),
         visibility: Visibility::OwnersOrPool(vec!["rep".into()]),
+        user_id: None,
     };
     let owned = customer(db, "Owned", Some(seed_owner(db, "owner")));
     assert_eq!(

@@ -47,10 +47,12 @@ fn setup(db: &TestDatabase) -> (Actor, Actor, String) {
     let a = Actor {
         id: ids[0].clone(),
         visibility: Visibility::OwnersOrPool(vec![ids[0].clone()]),
+        user_id: None,
     };
     let b = Actor {
         id: ids[1].clone(),
         visibility: Visibility::OwnersOrPool(vec![ids[1].clone()]),
+        user_id: None,
     };
     let fields = CustomerFields::new(CustomerKind::Company, "Acme");
     let customer = ok(store.create_customer(&a, fields, Some(ids[0].clone()), false));

@@ -21,6 +21,7 @@ fn admin() -> Actor {
     Actor {
         id: "admin".into(),
         visibility: Visibility::All,
+        user_id: None,
     }
 }
 
@@ -473,6 +474,7 @@ fn equality_filters_page_through_their_values(db: &TestDatabase) {
     let rep_actor = Actor {
         id: mine.clone(),
         visibility: Visibility::OwnersOrPool(vec![mine.clone()]),
+        user_id: None,
     };
     let condition = |definition: &crm_domain::custom_fields::FieldDefinition, op, raw: &str| {
         definition

@@ -2,12 +2,12 @@
 
 use crm_domain::contact_points::{Phone, PhoneRegion};
 use crm_domain::customers::{CustomerFields, CustomerKind, LifecycleStatus};
-use crm_domain::identity::{Email, NewUser, Role, TeamDraft, Visibility};
+use crm_domain::identity::{Email, NewUser, Role, TeamDraft, UserChanges, Visibility};
 use crm_domain::page::PageRequest;
 use crm_domain::ports::{
     Actor, CustomerFilter, CustomerStore, OwnershipChange, TeamStore, UserStore,
 };
-use crm_domain::DomainError;
+use crm_domain::{DomainError, FieldError};
 use crm_persistence::backend_tests;
 use crm_persistence::test_support::TestDatabase;
 
@@ -38,6 +38,7 @@ fn as_rep(id: &str) -> Actor {
     Actor {
         id: id.into(),
         visibility: Visibility::OwnersOrPool(vec![id.into()]),
+        user_id: None,
     }
 }
 
@@ -45,6 +46,7 @@ fn admin() -> Actor {
     Actor {
         id: "admin".into(),
         visibility: Visibility::All,
+        user_id: None,
     }
 }
 
@@ -150,6 +152,7 @@ fn managers_see_their_teams(db: &TestDatabase) {
     let actor = Actor {
         id: manager,
         visibility,
+        user_id: None,
     };
     assert!(store.customer(&actor, &member_customer.id).is_ok());
     assert_eq!(store.customer(&actor, &outside_customer.id), Err(NOT_FOUND));
@@ -399,6 +402,7 @@ fn owner_and_pool_filters_keep_to_the_visible(db: &TestDatabase) {
     let manager = Actor {
         id: "manager".into(),
         visibility: Visibility::OwnersOrPool(vec![a.clone()]),
+        user_id: None,
     };
     let listed = |actor: &Actor, owner: Option<&String>, pool: Option<bool>| -> Vec<&str> {
         let filter = CustomerFilter {
@@ -435,6 +439,62 @@ fn owner_and_pool_filters_keep_to_the_visible(db: &TestDatabase) {
     assert_eq!(listed(&admin(), None, Some(true)), ["P1", "P2"]);
 }
 
+/// A new owner must be an active user; only the signed-in caller's own account, found active
+/// when their request was authenticated, is not looked up again.
+fn an_owner_is_looked_up_unless_it_is_the_signed_in_caller(db: &TestDatabase) {
+    let store = db.database();
+    let a = user(db, "a@example.com", Role::Rep);
+    let b = user(db, "b@example.com", Role::Rep);
+    let changes = UserChanges {
+        active: Some(false),
+        ..Default::default()
+    };
+    ok(store.update_user(&b, changes, None));
+    let invalid_owner = Err(DomainError::Validation(vec![FieldError::new(
+        "/owner_id",
+        "invalid_owner",
+        "not an active user whose customers you may manage",
+    )]));
+    // A deactivated owner is refused, for an admin and for a job acting for them.
+    let owned_by_b = |actor: &Actor| {
+        store.create_customer(actor, fields("B's", None, None), Some(b.clone()), false)
+    };
+    assert_eq!(owned_by_b(&admin()), invalid_owner);
+    assert_eq!(owned_by_b(&as_rep(&b)), invalid_owner);
+    // Another rep is refused although active: not someone whose customers a rep manages.
+    let signed_in = |id: &str| Actor {
+        user_id: Some(id.to_string()),
+        ..as_rep(id)
+    };
+    assert_eq!(
+        store.create_customer(
+            &signed_in(&a),
+            fields("X", None, None),
+            Some(b.clone()),
+            false
+        ),
+        invalid_owner
+    );
+    assert_eq!(db.count("SELECT COUNT(*) AS n FROM customers"), 0);
+    // The signed-in caller owning it: their account is not read again (here it is even
+    // deactivated since, as a request authenticated a moment before would see it).
+    let own = ok(store.create_customer(
+        &signed_in(&b),
+        fields("Own", None, None),
+        Some(b.clone()),
+        false,
+    ));
+    assert_eq!(own.owner_id.as_deref(), Some(b.as_str()));
+    let mine = ok(store.create_customer(
+        &signed_in(&a),
+        fields("Mine", None, None),
+        Some(a.clone()),
+        false,
+    ));
+    assert_eq!(mine.owner_id.as_deref(), Some(a.as_str()));
+    assert_eq!(db.count("SELECT COUNT(*) AS n FROM customers"), 2);
+}
+
 backend_tests!(
     reps_see_their_own_and_the_pool_only,
     owner_and_pool_filters_keep_to_the_visible,
@@ -443,6 +503,7 @@ backend_tests!(
     updates_bump_the_version_and_record_each_change,
     deleted_customers_disappear,
     the_pool_claim_release_assign,
+    an_owner_is_looked_up_unless_it_is_the_signed_in_caller,
 );
 
 fn search_and_filters(db: &TestDatabase) {

@@ -31,6 +31,7 @@ fn admin() -> Actor {
     Actor {
         id: "admin".into(),
         visibility: Visibility::All,
+        user_id: None,
     }
 }
 
@@ -233,6 +234,7 @@ fn stages_are_gated_recorded_and_timed(db: &TestDatabase) {
     let rep = Actor {
         id: "rep".into(),
         visibility: Visibility::All,
+        user_id: None,
     };
     let forward = |to: usize, override_checklist: bool| StageMove {
         to_stage_id: stage(to),
@@ -404,6 +406,7 @@ fn opportunities_follow_their_customers(db: &TestDatabase) {
     let rep = Actor {
         id: "rep".into(),
         visibility: Visibility::OwnersOrPool(vec!["rep".into()]),
+        user_id: None,
     };
     assert_eq!(
         store.opportunity(&rep, &hidden.id).map(|_| ()),

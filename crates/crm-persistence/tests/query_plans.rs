@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 
-use crm_domain::contact_points::PhoneRegion;
+use crm_domain::contact_points::{Phone, PhoneRegion};
 use crm_domain::custom_fields::{
     CustomFilterOp, CustomSort, FieldDefinition, FieldDraft, FieldEntity, FieldRules, FieldType,
     SelectOption,
@@ -151,14 +151,17 @@ fn customer_lists_use_indexes(db: &TestDatabase) {
     let admin = Actor {
         id: "admin".into(),
         visibility: Visibility::All,
+        user_id: None,
     };
     let rep = Actor {
         id: reps[0].clone(),
         visibility: Visibility::OwnersOrPool(vec![reps[0].clone()]),
+        user_id: None,
     };
     let manager = Actor {
         id: "manager".into(),
         visibility: Visibility::OwnersOrPool(reps[..10].to_vec()),
+        user_id: None,
     };
     let filters: Vec<(&str, CustomerFilter)> = vec![
         ("no filter", CustomerFilter::default()),
@@ -266,6 +269,7 @@ fn customer_lists_use_indexes(db: &TestDatabase) {
     let owner = Actor {
         id: reps[1].clone(),
         visibility: Visibility::OwnersOrPool(vec![reps[1].clone()]),
+        user_id: None,
     };
     for (label, own) in [
         (
@@ -462,6 +466,35 @@ fn customer_lists_use_indexes(db: &TestDatabase) {
             }
         }
     }
+    // The duplicate check of a new customer with its first contact: one statement over every
+    // kind of point (a customer's own email, a contact's phone), each branch through an index.
+    let duplicate = CustomerFields {
+        email: Some(Email::parse("c42@example.com", "/email").unwrap_or_else(|e| panic!("{e:?}"))),
+        phone: Some(
+            Phone::parse("+8613900004241", PhoneRegion::default(), "/phone")
+                .unwrap_or_else(|e| panic!("{e:?}")),
+        ),
+        ..CustomerFields::new(CustomerKind::Company, "Again")
+    };
+    let (result, statements) =
+        capture_sql(|| store.create_customer(&admin, duplicate, None, false));
+    assert!(
+        matches!(result, Err(DomainError::Duplicate { .. })),
+        "{result:?}"
+    );
+    let lookups: Vec<_> = statements
+        .iter()
+        .filter(|s| s.sql.contains("UNION ALL"))
+        .collect();
+    assert_eq!(lookups.len(), 1, "{statements:?}");
+    let plan = db.query_plan(lookups[0]);
+    if shown("duplicate") || plan.iter().any(|l| full_scan(l)) {
+        failures.push(format!(
+            "duplicate lookup:\n  {}\n  {}",
+            lookups[0].sql,
+            plan.join("\n  ")
+        ));
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
@@ -491,6 +524,7 @@ fn matched_rows_are_found_through_their_index(db: &TestDatabase) {
     let admin = Actor {
         id: "admin".into(),
         visibility: Visibility::All,
+        user_id: None,
     };
     let settings = ImportSettings {
         format: ImportFormat::Csv,

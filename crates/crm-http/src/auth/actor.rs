@@ -9,16 +9,22 @@ use crate::{ApiError, ApiState};
 /// The actor for `principal`: its visibility comes from its role, or a manager's from team
 /// membership.
 pub(crate) async fn actor(state: &ApiState, principal: &Principal) -> Result<Actor, ApiError> {
-    let id = match principal {
-        Principal::User { user_id, .. } => user_id.clone(),
-        Principal::ApiKey { key_id, .. } => key_id.clone(),
+    let (id, user_id) = match principal {
+        Principal::User { user_id, .. } => (user_id.clone(), Some(user_id.clone())),
+        Principal::ApiKey { key_id, .. } => (key_id.clone(), None),
     };
     // Only a manager's visibility needs the database (their teams).
-    if let Some(visibility) = Visibility::by_role(principal) {
-        return Ok(Actor { id, visibility });
-    }
-    let teams = state.stores.teams.clone();
-    let principal = principal.clone();
-    let visibility = blocking(move || teams.visibility(&principal)).await?;
-    Ok(Actor { id, visibility })
+    let visibility = match Visibility::by_role(principal) {
+        Some(visibility) => visibility,
+        None => {
+            let teams = state.stores.teams.clone();
+            let principal = principal.clone();
+            blocking(move || teams.visibility(&principal)).await?
+        }
+    };
+    Ok(Actor {
+        id,
+        visibility,
+        user_id,
+    })
 }

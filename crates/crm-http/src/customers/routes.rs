@@ -3,7 +3,7 @@
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
-use crm_domain::custom_fields::{CustomSort, FieldEntity, FieldType};
+use crm_domain::custom_fields::{CustomSort, FieldDefinition, FieldEntity, FieldType};
 use crm_domain::customers::ContactFields;
 use crm_domain::customers::CustomerSort;
 use crm_domain::identity::{Principal, Role};
@@ -19,11 +19,12 @@ use crate::auth::Caller;
 use crate::blocking::blocking;
 use crate::contacts::dto::{ContactBody, ContactDto};
 use crate::custom_values::{
-    check_custom_fields, check_custom_patch, custom_filters, custom_query, together,
+    check_against, check_custom_patch, custom_filters, custom_query, together,
 };
 use crate::extract::ApiJson;
 use crate::pagination::{cursor, invalid_query, PageQuery};
 use crate::responses::{created, if_match, ok_with_etag};
+use crate::scoring::routes::score_parts;
 use crate::{ApiError, ApiState, Problem};
 
 /// Creates a customer. Only `kind` and `name` are required; everything else can come later.
@@ -57,18 +58,42 @@ pub(crate) async fn create_customer(
         None => caller.0.user_id().map(str::to_owned),
     };
     let allow_duplicate = body.allow_duplicate;
-    let sources = active_lead_sources(&state, &body.lead_source).await?;
     let given = body.custom_fields.take().flatten();
     let contact_body = body.contact.take();
+    // What the checks need, read in one hand-off: the live custom fields of a customer (and of
+    // a contact when one is given), and the lead sources when one is named.
+    let (definitions, sources) = {
+        let (custom_fields, lead_sources) = (
+            state.stores.custom_fields.clone(),
+            state.stores.lead_sources.clone(),
+        );
+        let entities: &'static [FieldEntity] = match contact_body {
+            Some(_) => &[FieldEntity::Customer, FieldEntity::Contact],
+            None => &[FieldEntity::Customer],
+        };
+        let named_source = matches!(body.lead_source, Some(Some(_)));
+        blocking(move || {
+            let sources = match named_source {
+                true => lead_sources.lead_sources(false)?,
+                false => Vec::new(),
+            };
+            Ok((custom_fields.live_definitions(entities)?, sources))
+        })
+        .await?
+    };
+    let sources: Vec<String> = sources.into_iter().map(|s| s.key).collect();
+    let (customer_fields, contact_fields): (Vec<_>, Vec<_>) = definitions
+        .into_iter()
+        .partition(|d| d.entity == FieldEntity::Customer);
     let patch = body.validate(
         true,
         state.config.default_phone_region,
         Utc::now().date_naive(),
         &sources,
     );
-    let custom = check_custom_fields(&state, FieldEntity::Customer, given, None).await?;
+    let custom = check_against(&state, &customer_fields, given, None).await?;
     let contact = match contact_body {
-        Some(contact) => Some(first_contact(&state, contact).await?),
+        Some(contact) => Some(first_contact(&state, &contact_fields, contact).await?),
         None => None,
     };
     let ((patch, custom), contact) = match (together(patch, custom), contact.transpose()) {
@@ -111,12 +136,13 @@ pub(crate) async fn create_customer(
 /// `allow_duplicate` covers it.
 async fn first_contact(
     state: &ApiState,
+    definitions: &[FieldDefinition],
     mut body: ContactBody,
 ) -> Result<Result<ContactFields, Vec<FieldError>>, ApiError> {
     let mut errors = body.first_contact_errors();
     let given = body.custom_fields.take().flatten();
     let patch = body.validate(true, state.config.default_phone_region);
-    let custom = check_custom_fields(state, FieldEntity::Contact, given, None).await?;
+    let custom = check_against(state, definitions, given, None).await?;
     match together(patch, custom) {
         Ok((patch, custom)) if errors.is_empty() => {
             let mut fields = patch.apply(None);
@@ -482,34 +508,33 @@ pub(crate) async fn get_customer_overview(
     id: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = actor(&state, &caller.0).await?;
-    let store = state.stores.customers.clone();
-    let reader = actor.clone();
-    let (customer, contacts) =
-        blocking(move || store.customer_overview(&reader, &id.to_string(), 50)).await?;
-    let store = state.stores.activities.clone();
-    let customer_id = customer.id.clone();
-    let reader = actor.clone();
-    let (recent, open) =
-        blocking(move || store.customer_timeline(&reader, &customer_id, 20)).await?;
-    let store = state.stores.opportunities.clone();
-    let reader = actor.clone();
-    let filter = crm_domain::ports::OpportunityFilter {
-        customer_id: Some(customer.id.clone()),
-        status: Some(crm_domain::opportunities::OpportunityStatus::Open),
-        ..Default::default()
-    };
-    let pipelines = state.stores.pipelines.clone();
-    let (open_deals, pipelines) = blocking(move || {
+    let stores = state.stores.clone();
+    // Every part in one hand-off to the blocking pool: each is its own store call, read one
+    // after the other on the same thread.
+    let (customer, contacts, (recent, open), open_deals, pipelines, score) = blocking(move || {
+        let (customer, contacts) =
+            stores
+                .customers
+                .customer_overview(&actor, &id.to_string(), 50)?;
+        let timeline = stores
+            .activities
+            .customer_timeline(&actor, &customer.id, 20)?;
+        let filter = crm_domain::ports::OpportunityFilter {
+            customer_id: Some(customer.id.clone()),
+            status: Some(crm_domain::opportunities::OpportunityStatus::Open),
+            ..Default::default()
+        };
         let page = crm_domain::page::PageRequest {
             limit: 50,
             after: None,
         };
-        Ok((
-            store
-                .list_opportunities(&reader, &filter, Default::default(), &page)?
-                .items,
-            pipelines.pipelines()?,
-        ))
+        let open_deals = stores
+            .opportunities
+            .list_opportunities(&actor, &filter, Default::default(), &page)?
+            .items;
+        let pipelines = stores.pipelines.pipelines()?;
+        let score = score_parts(stores.scoring.as_ref(), &actor, &customer.id)?;
+        Ok((customer, contacts, timeline, open_deals, pipelines, score))
     })
     .await?;
     let open_opportunities = open_deals
@@ -533,8 +558,8 @@ pub(crate) async fn get_customer_overview(
             }
         })
         .collect();
-    let score = crate::scoring::routes::customer_score(&state, actor, customer.id.clone()).await?;
     let now = state.clock.now();
+    let score = score.at(now);
     let days_since_last_contact = customer
         .last_activity_at
         .map(|at| (now - at).num_days().max(0));

@@ -157,6 +157,7 @@ fn uploader(stores: &Stores, created_by: &str) -> Result<Option<Actor>, DomainEr
     Ok(Some(Actor {
         id: created_by.to_string(),
         visibility: stores.teams.visibility(&principal)?,
+        user_id: None,
     }))
 }
 
@@ -401,6 +402,7 @@ fn actor_all(job: &ImportJob) -> Actor {
     Actor {
         id: job.created_by.clone(),
         visibility: crm_domain::identity::Visibility::All,
+        user_id: None,
     }
 }
 
@@ -419,6 +421,7 @@ pub async fn run_import_now(
             &Actor {
                 id: String::new(),
                 visibility: crm_domain::identity::Visibility::All,
+                user_id: None,
             },
             &id,
         )?;
