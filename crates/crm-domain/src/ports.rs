@@ -174,6 +174,40 @@ pub struct Actor {
     pub user_id: Option<String>,
 }
 
+/// How many of each list a customer's overview holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverviewLimits {
+    /// Contacts, primary first.
+    pub contacts: u32,
+    /// Latest activities, and pending follow-ups.
+    pub activities: u32,
+    /// Open opportunities, latest changed first.
+    pub opportunities: u32,
+}
+
+/// Everything a customer's 360° view shows, read together.
+#[derive(Debug, Clone)]
+pub struct CustomerOverviewParts {
+    /// The customer.
+    pub customer: crate::customers::Customer,
+    /// Its live contacts, primary first.
+    pub contacts: Vec<crate::customers::Contact>,
+    /// Its latest live activities, newest first.
+    pub recent_activities: Vec<crate::activities::Activity>,
+    /// Its live activities with a pending follow-up, soonest first.
+    pub pending_follow_ups: Vec<crate::activities::Activity>,
+    /// Its open opportunities, latest changed first.
+    pub open_opportunities: Vec<crate::opportunities::Opportunity>,
+    /// Every pipeline with its stages (which name the opportunities' stages).
+    pub pipelines: Vec<crate::pipelines::Pipeline>,
+    /// The behaviours recorded on its live activities.
+    pub recorded_behaviors: Vec<crate::scoring::RecordedBehavior>,
+    /// The days in which a behaviour's points halve.
+    pub half_life_days: u32,
+    /// The behaviour catalogue, archived behaviours too.
+    pub behaviors: Vec<crate::scoring::Behavior>,
+}
+
 /// A change of ownership.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OwnershipChange {
@@ -278,14 +312,14 @@ pub trait CustomerStore: Send + Sync {
         id: &str,
         change: OwnershipChange,
     ) -> Result<crate::customers::Customer, DomainError>;
-    /// The customer and its contacts (primary first, at most `contacts_limit`), read together
-    /// in one transaction.
+    /// Everything a visible customer's 360° view shows, read together on one connection (on
+    /// SQLite in one transaction, so from one snapshot), each list cut at its limit.
     fn customer_overview(
         &self,
         actor: &Actor,
         id: &str,
-        contacts_limit: u32,
-    ) -> Result<(crate::customers::Customer, Vec<crate::customers::Contact>), DomainError>;
+        limits: OverviewLimits,
+    ) -> Result<CustomerOverviewParts, DomainError>;
     /// Writes a batch of leads, each in its own savepoint: matched on `match_on` and handled as
     /// its `on_match` says (`Refuse`: a `Duplicate` naming the match when visible). Each item's
     /// outcome and customer as stored, or why it was refused. With `all_or_nothing`, one refusal
@@ -825,20 +859,6 @@ pub trait ActivityStore: Send + Sync {
         filter: &FollowUpFilter,
         page: &PageRequest,
     ) -> Result<Page<FollowUpEntry>, DomainError>;
-    /// A visible customer's latest `limit` activities (newest first) and its open follow-ups
-    /// (soonest first, at most `limit`), read together.
-    fn customer_timeline(
-        &self,
-        actor: &Actor,
-        customer_id: &str,
-        limit: u32,
-    ) -> Result<
-        (
-            Vec<crate::activities::Activity>,
-            Vec<crate::activities::Activity>,
-        ),
-        DomainError,
-    >;
 }
 
 /// Each user's private calendar feed of follow-ups, reached by a token stored as a digest.

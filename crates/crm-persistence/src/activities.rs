@@ -643,38 +643,6 @@ impl ActivityStore for Database {
         })
     }
 
-    fn customer_timeline(
-        &self,
-        actor: &Actor,
-        customer_id: &str,
-        limit: u32,
-    ) -> Result<(Vec<Activity>, Vec<Activity>), DomainError> {
-        self.read(|conn| {
-            load_visible(conn, &actor.visibility, customer_id)?;
-            let live = activities::table
-                .filter(activities::customer_id.eq(customer_id))
-                .filter(activities::deleted_at.is_null());
-            let recent: Vec<ActivityRow> = live
-                .select(ActivityRow::as_select())
-                .order((activities::occurred_at.desc(), activities::id.desc()))
-                .limit(i64::from(limit))
-                .load(conn)?;
-            let open: Vec<ActivityRow> = live
-                .filter(activities::follow_up_state.eq(FollowUpState::Pending.stored()))
-                .select(ActivityRow::as_select())
-                .order((activities::follow_up_at.asc(), activities::id.asc()))
-                .limit(i64::from(limit))
-                .load(conn)?;
-            let keys = live_keys(conn, FieldEntity::Activity)?;
-            let shown_all = |rows: Vec<ActivityRow>| {
-                rows.into_iter()
-                    .map(|row| shown(row, &keys))
-                    .collect::<Result<Vec<_>, _>>()
-            };
-            Ok((shown_all(recent)?, shown_all(open)?))
-        })
-    }
-
     fn delete_activity(
         &self,
         actor: &Actor,
@@ -704,6 +672,36 @@ impl ActivityStore for Database {
             refresh_customer(conn, &current.customer_id, now)
         })
     }
+}
+
+/// A customer's latest `limit` live activities (newest first) and those with a pending
+/// follow-up (soonest first, at most `limit`).
+pub(crate) fn timeline_of(
+    conn: &mut DbConnection,
+    customer_id: &str,
+    limit: u32,
+) -> Result<(Vec<Activity>, Vec<Activity>), TxError> {
+    let live = activities::table
+        .filter(activities::customer_id.eq(customer_id))
+        .filter(activities::deleted_at.is_null());
+    let recent: Vec<ActivityRow> = live
+        .select(ActivityRow::as_select())
+        .order((activities::occurred_at.desc(), activities::id.desc()))
+        .limit(i64::from(limit))
+        .load(conn)?;
+    let open: Vec<ActivityRow> = live
+        .filter(activities::follow_up_state.eq(FollowUpState::Pending.stored()))
+        .select(ActivityRow::as_select())
+        .order((activities::follow_up_at.asc(), activities::id.asc()))
+        .limit(i64::from(limit))
+        .load(conn)?;
+    let keys = live_keys(conn, FieldEntity::Activity)?;
+    let shown_all = |rows: Vec<ActivityRow>| {
+        rows.into_iter()
+            .map(|row| shown(row, &keys))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    Ok((shown_all(recent)?, shown_all(open)?))
 }
 
 #[cfg(test)]

@@ -9,9 +9,11 @@ use crm_domain::customers::{
 };
 use crm_domain::identity::{Email, Visibility};
 use crm_domain::imports::MatchKey;
+use crm_domain::opportunities::OpportunityStatus;
 use crm_domain::page::{Page, PageRequest};
 use crm_domain::ports::{
-    Actor, BatchLead, BatchOutcome, CustomerEvent, CustomerFilter, CustomerStore, OwnershipChange,
+    Actor, BatchLead, BatchOutcome, CustomerEvent, CustomerFilter, CustomerOverviewParts,
+    CustomerStore, OpportunityFilter, OverviewLimits, OwnershipChange,
 };
 use crm_domain::Backend;
 use crm_domain::{DomainError, FieldError};
@@ -1571,12 +1573,46 @@ impl CustomerStore for Database {
         &self,
         actor: &Actor,
         id: &str,
-        contacts_limit: u32,
-    ) -> Result<(Customer, Vec<crm_domain::customers::Contact>), DomainError> {
+        limits: OverviewLimits,
+    ) -> Result<CustomerOverviewParts, DomainError> {
         self.read(|conn| {
+            // The customer's visibility is checked once; every other part is the customer's.
             let customer = load_visible(conn, &actor.visibility, id)?;
-            let contacts = crate::contacts::contacts_of(conn, id, contacts_limit)?;
-            Ok((customer, contacts))
+            let contacts = crate::contacts::contacts_of(conn, id, limits.contacts)?;
+            let (recent_activities, pending_follow_ups) =
+                crate::activities::timeline_of(conn, id, limits.activities)?;
+            let open = OpportunityFilter {
+                customer_id: Some(id.to_string()),
+                status: Some(OpportunityStatus::Open),
+                ..Default::default()
+            };
+            let page = PageRequest {
+                limit: limits.opportunities,
+                after: None,
+            };
+            let open_opportunities = crate::opportunities::list_in(
+                conn,
+                &actor.visibility,
+                &open,
+                Default::default(),
+                None,
+                &page,
+            )?
+            .items;
+            let pipelines = crate::pipelines::load_all(conn)?;
+            let (recorded_behaviors, half_life_days) = crate::scoring::behaviors_of(conn, id)?;
+            let behaviors = crate::scoring::catalogue(conn)?;
+            Ok(CustomerOverviewParts {
+                customer,
+                contacts,
+                recent_activities,
+                pending_follow_ups,
+                open_opportunities,
+                pipelines,
+                recorded_behaviors,
+                half_life_days,
+                behaviors,
+            })
         })
     }
 

@@ -385,131 +385,7 @@ impl OpportunityStore for Database {
             if let Some(customer_id) = &filter.customer_id {
                 load_visible(conn, &actor.visibility, customer_id)?;
             }
-            let mut query = opportunities::table
-                .inner_join(customers::table)
-                .filter(opportunities::deleted_at.is_null())
-                .filter(customers::deleted_at.is_null())
-                .select(OpportunityRow::as_select())
-                .limit(i64::from(page.limit) + 1)
-                .into_boxed();
-            if let Visibility::OwnersOrPool(owners) = &actor.visibility {
-                query = query.filter(
-                    customers::owner_id
-                        .eq_any(owners)
-                        .or(customers::owner_id.is_null()),
-                );
-            }
-            if let Some(v) = &filter.pipeline_id {
-                query = query.filter(opportunities::pipeline_id.eq(v.clone()));
-            }
-            if let Some(v) = &filter.stage_id {
-                query = query.filter(opportunities::stage_id.eq(v.clone()));
-            }
-            if let Some(v) = &filter.owner_id {
-                query = query.filter(opportunities::owner_id.eq(v.clone()));
-            }
-            if let Some(v) = &filter.customer_id {
-                query = query.filter(opportunities::customer_id.eq(v.clone()));
-            }
-            if let Some(status) = filter.status {
-                query = query.filter(opportunities::status.eq(status_str(status)));
-            }
-            if let Some(v) = filter.amount_min {
-                query = query.filter(opportunities::amount.ge(v));
-            }
-            if let Some(v) = filter.amount_max {
-                query = query.filter(opportunities::amount.le(v));
-            }
-            if let Some(v) = filter.close_from {
-                query = query.filter(opportunities::expected_close_on.ge(v));
-            }
-            if let Some(v) = filter.close_to {
-                query = query.filter(opportunities::expected_close_on.le(v));
-            }
-            for condition in crate::custom_fields::conditions(&filter.custom) {
-                query = query.filter(custom_condition(&condition));
-            }
-            use opportunities::{amount, expected_close_on as close, id, updated_at};
-            query = match sort {
-                OpportunitySort::UpdatedDesc => query.order((updated_at.desc(), id.desc())),
-                OpportunitySort::UpdatedAsc => query.order((updated_at.asc(), id.asc())),
-                OpportunitySort::AmountDesc => query.order((amount.desc(), id.desc())),
-                OpportunitySort::AmountAsc => query.order((amount.asc(), id.asc())),
-                OpportunitySort::CloseAsc => {
-                    query.order((close.is_null().asc(), close.asc(), id.asc()))
-                }
-                OpportunitySort::CloseDesc => {
-                    query.order((close.is_null().asc(), close.desc(), id.desc()))
-                }
-            };
-            if let Some((value, after_id)) = after {
-                let bad = || DomainError::internal("a decoded cursor did not parse");
-                query = match sort {
-                    OpportunitySort::UpdatedDesc | OpportunitySort::UpdatedAsc => {
-                        let micros: i64 = value.parse().map_err(|_| bad())?;
-                        let at =
-                            stored(DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(bad)?);
-                        if sort == OpportunitySort::UpdatedDesc {
-                            query.filter(updated_at.le(at)).filter(
-                                updated_at.lt(at).or(updated_at.eq(at).and(id.lt(after_id))),
-                            )
-                        } else {
-                            query.filter(updated_at.ge(at)).filter(
-                                updated_at.gt(at).or(updated_at.eq(at).and(id.gt(after_id))),
-                            )
-                        }
-                    }
-                    OpportunitySort::AmountDesc | OpportunitySort::AmountAsc => {
-                        let v: i64 = value.parse().map_err(|_| bad())?;
-                        if sort == OpportunitySort::AmountDesc {
-                            query
-                                .filter(amount.le(v))
-                                .filter(amount.lt(v).or(amount.eq(v).and(id.lt(after_id))))
-                        } else {
-                            query
-                                .filter(amount.ge(v))
-                                .filter(amount.gt(v).or(amount.eq(v).and(id.gt(after_id))))
-                        }
-                    }
-                    OpportunitySort::CloseAsc | OpportunitySort::CloseDesc => {
-                        let ascending = sort == OpportunitySort::CloseAsc;
-                        if value.is_empty() {
-                            // In the trailing segment without a date.
-                            if ascending {
-                                query.filter(close.is_null().and(id.gt(after_id)))
-                            } else {
-                                query.filter(close.is_null().and(id.lt(after_id)))
-                            }
-                        } else {
-                            let d: NaiveDate = value.parse().map_err(|_| bad())?;
-                            if ascending {
-                                query.filter(
-                                    close
-                                        .gt(d)
-                                        .or(close.eq(d).and(id.gt(after_id)))
-                                        .or(close.is_null()),
-                                )
-                            } else {
-                                query.filter(
-                                    close
-                                        .lt(d)
-                                        .or(close.eq(d).and(id.lt(after_id)))
-                                        .or(close.is_null()),
-                                )
-                            }
-                        }
-                    }
-                };
-            }
-            let rows: Vec<OpportunityRow> = query.load(conn)?;
-            let live = live_keys(conn, FieldEntity::Opportunity)?;
-            let items = rows
-                .into_iter()
-                .map(|r| shown(r, &live).map(|(o, _)| o))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page::from_rows(items, page.limit, |o: &Opportunity| {
-                sort.position(o)
-            }))
+            list_in(conn, &actor.visibility, filter, sort, after, page)
         })
     }
 
@@ -757,4 +633,136 @@ impl OpportunityStore for Database {
             }))
         })
     }
+}
+
+/// Opportunities matching `filter` that `visibility` allows, in `sort` order, after the decoded
+/// cursor `after` (the customer of `filter.customer_id`, when given, is checked by the caller).
+pub(crate) fn list_in(
+    conn: &mut DbConnection,
+    visibility: &Visibility,
+    filter: &OpportunityFilter,
+    sort: OpportunitySort,
+    after: Option<(String, String)>,
+    page: &PageRequest,
+) -> Result<Page<Opportunity>, TxError> {
+    let mut query = opportunities::table
+        .inner_join(customers::table)
+        .filter(opportunities::deleted_at.is_null())
+        .filter(customers::deleted_at.is_null())
+        .select(OpportunityRow::as_select())
+        .limit(i64::from(page.limit) + 1)
+        .into_boxed();
+    if let Visibility::OwnersOrPool(owners) = visibility {
+        query = query.filter(
+            customers::owner_id
+                .eq_any(owners)
+                .or(customers::owner_id.is_null()),
+        );
+    }
+    if let Some(v) = &filter.pipeline_id {
+        query = query.filter(opportunities::pipeline_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.stage_id {
+        query = query.filter(opportunities::stage_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.owner_id {
+        query = query.filter(opportunities::owner_id.eq(v.clone()));
+    }
+    if let Some(v) = &filter.customer_id {
+        query = query.filter(opportunities::customer_id.eq(v.clone()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(opportunities::status.eq(status_str(status)));
+    }
+    if let Some(v) = filter.amount_min {
+        query = query.filter(opportunities::amount.ge(v));
+    }
+    if let Some(v) = filter.amount_max {
+        query = query.filter(opportunities::amount.le(v));
+    }
+    if let Some(v) = filter.close_from {
+        query = query.filter(opportunities::expected_close_on.ge(v));
+    }
+    if let Some(v) = filter.close_to {
+        query = query.filter(opportunities::expected_close_on.le(v));
+    }
+    for condition in crate::custom_fields::conditions(&filter.custom) {
+        query = query.filter(custom_condition(&condition));
+    }
+    use opportunities::{amount, expected_close_on as close, id, updated_at};
+    query = match sort {
+        OpportunitySort::UpdatedDesc => query.order((updated_at.desc(), id.desc())),
+        OpportunitySort::UpdatedAsc => query.order((updated_at.asc(), id.asc())),
+        OpportunitySort::AmountDesc => query.order((amount.desc(), id.desc())),
+        OpportunitySort::AmountAsc => query.order((amount.asc(), id.asc())),
+        OpportunitySort::CloseAsc => query.order((close.is_null().asc(), close.asc(), id.asc())),
+        OpportunitySort::CloseDesc => query.order((close.is_null().asc(), close.desc(), id.desc())),
+    };
+    if let Some((value, after_id)) = after {
+        let bad = || DomainError::internal("a decoded cursor did not parse");
+        query = match sort {
+            OpportunitySort::UpdatedDesc | OpportunitySort::UpdatedAsc => {
+                let micros: i64 = value.parse().map_err(|_| bad())?;
+                let at = stored(DateTime::<Utc>::from_timestamp_micros(micros).ok_or_else(bad)?);
+                if sort == OpportunitySort::UpdatedDesc {
+                    query
+                        .filter(updated_at.le(at))
+                        .filter(updated_at.lt(at).or(updated_at.eq(at).and(id.lt(after_id))))
+                } else {
+                    query
+                        .filter(updated_at.ge(at))
+                        .filter(updated_at.gt(at).or(updated_at.eq(at).and(id.gt(after_id))))
+                }
+            }
+            OpportunitySort::AmountDesc | OpportunitySort::AmountAsc => {
+                let v: i64 = value.parse().map_err(|_| bad())?;
+                if sort == OpportunitySort::AmountDesc {
+                    query
+                        .filter(amount.le(v))
+                        .filter(amount.lt(v).or(amount.eq(v).and(id.lt(after_id))))
+                } else {
+                    query
+                        .filter(amount.ge(v))
+                        .filter(amount.gt(v).or(amount.eq(v).and(id.gt(after_id))))
+                }
+            }
+            OpportunitySort::CloseAsc | OpportunitySort::CloseDesc => {
+                let ascending = sort == OpportunitySort::CloseAsc;
+                if value.is_empty() {
+                    // In the trailing segment without a date.
+                    if ascending {
+                        query.filter(close.is_null().and(id.gt(after_id)))
+                    } else {
+                        query.filter(close.is_null().and(id.lt(after_id)))
+                    }
+                } else {
+                    let d: NaiveDate = value.parse().map_err(|_| bad())?;
+                    if ascending {
+                        query.filter(
+                            close
+                                .gt(d)
+                                .or(close.eq(d).and(id.gt(after_id)))
+                                .or(close.is_null()),
+                        )
+                    } else {
+                        query.filter(
+                            close
+                                .lt(d)
+                                .or(close.eq(d).and(id.lt(after_id)))
+                                .or(close.is_null()),
+                        )
+                    }
+                }
+            }
+        };
+    }
+    let rows: Vec<OpportunityRow> = query.load(conn)?;
+    let live = live_keys(conn, FieldEntity::Opportunity)?;
+    let items = rows
+        .into_iter()
+        .map(|r| shown(r, &live).map(|(o, _)| o))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, page.limit, |o: &Opportunity| {
+        sort.position(o)
+    }))
 }

@@ -82,7 +82,7 @@ fn assemble(rows: Vec<PipelineRow>, stages: Vec<StageRow>) -> Result<Vec<Pipelin
     Ok(pipelines)
 }
 
-fn load_all(conn: &mut DbConnection) -> Result<Vec<Pipeline>, TxError> {
+pub(crate) fn load_all(conn: &mut DbConnection) -> Result<Vec<Pipeline>, TxError> {
     let rows = pipelines::table
         .select(PipelineRow::as_select())
         .order((pipelines::is_default.desc(), pipelines::name.asc()))

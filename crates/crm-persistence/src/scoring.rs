@@ -114,6 +114,20 @@ pub(crate) fn parse_recordings(raw: &str) -> Result<Vec<Recording>, DomainError>
     serde_json::from_str(raw).map_err(|_| corrupt("activities.behaviors", raw))
 }
 
+/// The behaviours recorded on a customer's live activities, with the half-life their points
+/// decay with.
+pub(crate) fn behaviors_of(
+    conn: &mut DbConnection,
+    customer_id: &str,
+) -> Result<(Vec<RecordedBehavior>, u32), TxError> {
+    let half_life = settings(conn)?.half_life();
+    let recorded = recorded_of(conn, &[customer_id.to_string()])?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    Ok((recorded, half_life))
+}
+
 /// The behaviours recorded on the live activities of `customer_ids`, by customer.
 fn recorded_of(
     conn: &mut DbConnection,
@@ -279,12 +293,7 @@ impl ScoringStore for Database {
     ) -> Result<(Vec<RecordedBehavior>, u32), DomainError> {
         self.read(|conn| {
             load_visible(conn, &actor.visibility, customer_id)?;
-            let half_life = settings(conn)?.half_life();
-            let recorded = recorded_of(conn, &[customer_id.to_string()])?
-                .into_iter()
-                .map(|(_, r)| r)
-                .collect();
-            Ok((recorded, half_life))
+            behaviors_of(conn, customer_id)
         })
     }
 

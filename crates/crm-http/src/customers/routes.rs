@@ -7,7 +7,8 @@ use crm_domain::custom_fields::{CustomSort, FieldDefinition, FieldEntity, FieldT
 use crm_domain::customers::ContactFields;
 use crm_domain::customers::CustomerSort;
 use crm_domain::identity::{Principal, Role};
-use crm_domain::ports::{CustomerFilter, OwnershipChange};
+use crm_domain::ports::{CustomerFilter, CustomerOverviewParts, OverviewLimits, OwnershipChange};
+use crm_domain::scoring::score;
 use crm_domain::{DomainError, FieldError};
 
 use super::dto::{
@@ -24,7 +25,7 @@ use crate::custom_values::{
 use crate::extract::ApiJson;
 use crate::pagination::{cursor, invalid_query, PageQuery};
 use crate::responses::{created, if_match, ok_with_etag};
-use crate::scoring::routes::score_parts;
+use crate::scoring::dto::ScoreDto;
 use crate::{ApiError, ApiState, Problem};
 
 /// Creates a customer. Only `kind` and `name` are required; everything else can come later.
@@ -482,13 +483,11 @@ pub(crate) async fn assign_customer(
     change_owner(&state, &caller, id.into_inner(), change).await
 }
 
-/// The 360° view of a customer: the record, its contacts, the latest activities, open
-/// opportunities, pending follow-ups, the score with its breakdown and days since the last
-/// contact, read in one transaction with a fixed number of queries.
+/// The 360° view of a customer.
 ///
-/// The latest 20 activities and the open follow-ups (soonest first) are read in a second
-/// transaction, the open opportunities (latest changed first, at most 50) in a third, the score's
-/// breakdown (at this moment) in a fourth.
+/// The record, its contacts (primary first, at most 50), the latest 20 activities, the open opportunities (latest changed first, at most 50), the pending
+/// follow-ups (soonest first, at most 20), the score with its breakdown at this moment and the
+/// days since the last contact, read together with a fixed number of queries.
 #[utoipa::path(
     tag = "customers",
     operation_id = "get_customer_overview",
@@ -508,35 +507,24 @@ pub(crate) async fn get_customer_overview(
     id: web::Path<uuid::Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = actor(&state, &caller.0).await?;
-    let stores = state.stores.clone();
-    // Every part in one hand-off to the blocking pool: each is its own store call, read one
-    // after the other on the same thread.
-    let (customer, contacts, (recent, open), open_deals, pipelines, score) = blocking(move || {
-        let (customer, contacts) =
-            stores
-                .customers
-                .customer_overview(&actor, &id.to_string(), 50)?;
-        let timeline = stores
-            .activities
-            .customer_timeline(&actor, &customer.id, 20)?;
-        let filter = crm_domain::ports::OpportunityFilter {
-            customer_id: Some(customer.id.clone()),
-            status: Some(crm_domain::opportunities::OpportunityStatus::Open),
-            ..Default::default()
-        };
-        let page = crm_domain::page::PageRequest {
-            limit: 50,
-            after: None,
-        };
-        let open_deals = stores
-            .opportunities
-            .list_opportunities(&actor, &filter, Default::default(), &page)?
-            .items;
-        let pipelines = stores.pipelines.pipelines()?;
-        let score = score_parts(stores.scoring.as_ref(), &actor, &customer.id)?;
-        Ok((customer, contacts, timeline, open_deals, pipelines, score))
-    })
-    .await?;
+    let store = state.stores.customers.clone();
+    let limits = OverviewLimits {
+        contacts: 50,
+        activities: 20,
+        opportunities: 50,
+    };
+    let parts = blocking(move || store.customer_overview(&actor, &id.to_string(), limits)).await?;
+    let CustomerOverviewParts {
+        customer,
+        contacts,
+        recent_activities: recent,
+        pending_follow_ups: open,
+        open_opportunities: open_deals,
+        pipelines,
+        recorded_behaviors,
+        half_life_days,
+        behaviors,
+    } = parts;
     let open_opportunities = open_deals
         .into_iter()
         .map(|o| {
@@ -559,7 +547,12 @@ pub(crate) async fn get_customer_overview(
         })
         .collect();
     let now = state.clock.now();
-    let score = score.at(now);
+    let score = ScoreDto::of(
+        score(&recorded_behaviors, now, half_life_days),
+        half_life_days,
+        now,
+        &behaviors,
+    );
     let days_since_last_contact = customer
         .last_activity_at
         .map(|at| (now - at).num_days().max(0));

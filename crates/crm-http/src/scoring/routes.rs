@@ -211,40 +211,15 @@ pub(crate) async fn customer_score(
 ) -> Result<ScoreDto, ApiError> {
     let now = state.clock.now();
     let store = state.stores.scoring.clone();
-    let parts = blocking(move || score_parts(store.as_ref(), &actor, &customer_id)).await?;
-    Ok(parts.at(now))
-}
-
-/// What a customer's score is made of: its recorded behaviours, the half-life and the
-/// catalogue naming them.
-pub(crate) struct ScoreParts {
-    recorded: Vec<crm_domain::scoring::RecordedBehavior>,
-    half_life: u32,
-    catalogue: Vec<crm_domain::scoring::Behavior>,
-}
-
-impl ScoreParts {
-    /// The score with its breakdown at `now`.
-    pub(crate) fn at(&self, now: chrono::DateTime<chrono::Utc>) -> ScoreDto {
-        ScoreDto::of(
-            score(&self.recorded, now, self.half_life),
-            self.half_life,
-            now,
-            &self.catalogue,
-        )
-    }
-}
-
-/// Reads a score's parts (blocking; from a store call already off the async workers).
-pub(crate) fn score_parts(
-    store: &dyn crm_domain::ports::ScoringStore,
-    actor: &crm_domain::ports::Actor,
-    customer_id: &str,
-) -> Result<ScoreParts, crm_domain::DomainError> {
-    let (recorded, half_life) = store.customer_behaviors(actor, customer_id)?;
-    Ok(ScoreParts {
-        recorded,
-        half_life,
-        catalogue: store.behaviors(true)?,
+    let (recorded, half_life, catalogue) = blocking(move || {
+        let (recorded, half_life) = store.customer_behaviors(&actor, &customer_id)?;
+        Ok((recorded, half_life, store.behaviors(true)?))
     })
+    .await?;
+    Ok(ScoreDto::of(
+        score(&recorded, now, half_life),
+        half_life,
+        now,
+        &catalogue,
+    ))
 }
