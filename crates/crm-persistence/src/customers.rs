@@ -1,5 +1,7 @@
 //! `CustomerStore` on the database.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use crm_domain::contact_points::Phone;
 use crm_domain::custom_fields::{CustomFilter, CustomSort, FieldEntity, IndexKey};
@@ -350,12 +352,14 @@ pub(crate) fn matching_customers(
 /// or external id, or through one of its live contacts): the point (`phone:…`, `email:…`,
 /// `external_id:…`), the customer and its owner.
 ///
-/// One statement: a `UNION ALL` of a branch per kind of point and holder, each starting from an
-/// index on the looked-up values (an OR over the columns cannot use the partial index on
-/// external ids, and PostgreSQL would scan the whole table instead); a contact's branch then
-/// reaches its customer by primary key. A branch with nothing to look up costs nothing, so the
-/// cost follows the number of matches, not the size of the tables. Diesel builds a `UNION`
-/// only for a concrete backend, so the statement is written once and built for each.
+/// Every statement starts from an index on the looked-up values or on primary keys and joins
+/// nothing: with the hundreds of values of an import batch and statistics that lag behind a
+/// table the import is filling, a join let PostgreSQL's planner walk all contacts instead. The
+/// points are looked up in one statement, a `UNION ALL` of a branch per kind of point and
+/// holder (an OR over the columns cannot use the partial index on external ids); a branch with
+/// nothing to look up costs nothing. Only when a contact holds a point are the contacts, then
+/// their customers, checked for being live, by primary key. Diesel builds a `UNION` only for a
+/// concrete backend, so the statement is written once and built for each.
 pub(crate) fn point_holders(
     conn: &mut DbConnection,
     points: &Points<'_>,
@@ -370,16 +374,22 @@ pub(crate) fn point_holders(
         return Ok(Vec::new());
     }
     let except = except.unwrap_or_default();
-    let rows: Vec<(String, String, String, Option<String>)> = per_backend!(conn, |c| {
+    // (holder, kind of point, point, id, owner): a customer's own point with its id and owner,
+    // or a contact's with the contact's id.
+    const CUSTOMER: bool = false;
+    const CONTACT: bool = true;
+    let found: Vec<(bool, String, String, String, Option<String>)> = per_backend!(conn, |c| {
         let live = || {
             customers::deleted_at
                 .is_null()
                 .and(customers::id.ne(except))
         };
+        let no_owner = || None::<String>.into_sql::<Nullable<Text>>();
         customers::table
             .filter(live())
             .filter(customers::phone_normalized.eq_any(phones))
             .select((
+                CUSTOMER.into_sql::<Bool>(),
                 "phone".into_sql::<Text>(),
                 customers::phone_normalized.assume_not_null(),
                 customers::id,
@@ -390,6 +400,7 @@ pub(crate) fn point_holders(
                     .filter(live())
                     .filter(customers::email_normalized.eq_any(emails))
                     .select((
+                        CUSTOMER.into_sql::<Bool>(),
                         "email".into_sql::<Text>(),
                         customers::email_normalized.assume_not_null(),
                         customers::id,
@@ -402,6 +413,7 @@ pub(crate) fn point_holders(
                     .filter(customers::external_id.is_not_null())
                     .filter(customers::external_id.eq_any(external_ids))
                     .select((
+                        CUSTOMER.into_sql::<Bool>(),
                         "external_id".into_sql::<Text>(),
                         customers::external_id.assume_not_null(),
                         customers::id,
@@ -410,36 +422,68 @@ pub(crate) fn point_holders(
             )
             .union_all(
                 contacts::table
-                    .inner_join(customers::table)
                     .filter(contacts::email_normalized.eq_any(emails))
-                    .filter(contacts::deleted_at.is_null())
-                    .filter(live())
                     .select((
+                        CONTACT.into_sql::<Bool>(),
                         "email".into_sql::<Text>(),
                         contacts::email_normalized.assume_not_null(),
-                        customers::id,
-                        customers::owner_id,
+                        contacts::id,
+                        no_owner(),
                     )),
             )
             .union_all(
                 contact_phones::table
-                    .inner_join(contacts::table.inner_join(customers::table))
                     .filter(contact_phones::phone_normalized.eq_any(phones))
-                    .filter(contacts::deleted_at.is_null())
-                    .filter(live())
                     .select((
+                        CONTACT.into_sql::<Bool>(),
                         "phone".into_sql::<Text>(),
                         contact_phones::phone_normalized,
-                        customers::id,
-                        customers::owner_id,
+                        contact_phones::contact_id,
+                        no_owner(),
                     )),
             )
             .load(c)
     })?;
-    Ok(rows
+    let mut holders = Vec::new();
+    // Contacts holding a point, then which of them are live and belong to a live customer.
+    let mut by_contact: Vec<(String, String)> = Vec::new();
+    for (holder, kind, point, id, owner) in found {
+        match holder {
+            CUSTOMER => holders.push((format!("{kind}:{point}"), id, owner)),
+            CONTACT => by_contact.push((id, format!("{kind}:{point}"))),
+        }
+    }
+    if by_contact.is_empty() {
+        return Ok(holders);
+    }
+    let mut contact_ids: Vec<&str> = by_contact.iter().map(|(id, _)| id.as_str()).collect();
+    contact_ids.sort_unstable();
+    contact_ids.dedup();
+    let live_contacts: HashMap<String, String> = contacts::table
+        .filter(contacts::id.eq_any(&contact_ids))
+        .filter(contacts::deleted_at.is_null())
+        .select((contacts::id, contacts::customer_id))
+        .load::<(String, String)>(conn)?
         .into_iter()
-        .map(|(kind, point, id, owner)| (format!("{kind}:{point}"), id, owner))
-        .collect())
+        .collect();
+    let mut customer_ids: Vec<&str> = live_contacts.values().map(String::as_str).collect();
+    customer_ids.sort_unstable();
+    customer_ids.dedup();
+    let live_customers: HashMap<String, Option<String>> = customers::table
+        .filter(customers::id.eq_any(&customer_ids))
+        .filter(customers::deleted_at.is_null())
+        .filter(customers::id.ne(except))
+        .select((customers::id, customers::owner_id))
+        .load::<(String, Option<String>)>(conn)?
+        .into_iter()
+        .collect();
+    for (contact, point) in by_contact {
+        let customer = live_contacts.get(&contact);
+        if let Some((id, owner)) = customer.and_then(|id| live_customers.get_key_value(id)) {
+            holders.push((point, id.clone(), owner.clone()));
+        }
+    }
+    Ok(holders)
 }
 
 /// `Duplicate` when a live customer other than `except` has one of `points`. The error names
