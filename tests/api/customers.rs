@@ -681,6 +681,57 @@ async fn a_first_contact_is_checked_with_its_customer(db: TestDatabase) {
     );
 }
 
+/// A customer and its first contact are each checked against their own entity's custom fields,
+/// read together: the same key may mean different fields on each.
+async fn a_first_contact_has_its_own_custom_fields(db: TestDatabase) {
+    seed_user(&db, "admin@example.com", Role::Admin);
+    let app = test::init_service(crm_http::app(api_state(&db))).await;
+    let (token, _) = login(&app, "admin@example.com").await;
+    for (entity, field_type) in [("customer", "integer"), ("contact", "text")] {
+        let (status, _, field) = send(
+            &app,
+            request(
+                "POST",
+                "/api/v1/custom-fields",
+                Some(&token),
+                Some(
+                    json!({"entity": entity, "key": "badge", "label": "Badge", "type": field_type}),
+                ),
+            ),
+        )
+        .await;
+        assert_eq!(status, 201, "{field}");
+    }
+    let create = |body: Value| request("POST", "/api/v1/customers", Some(&token), Some(body));
+    // Each value checked against the other entity's field: both refused, nothing written.
+    let (status, _, problem) = send(
+        &app,
+        create(
+            json!({"kind": "company", "name": "A", "custom_fields": {"badge": "B-1"},
+            "contact": {"name": "Wang", "custom_fields": {"badge": 7}}}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(
+        pointers(&problem),
+        ["/custom_fields/badge", "/contact/custom_fields/badge"]
+    );
+    assert_eq!(db.count("SELECT COUNT(*) AS n FROM customers"), 0);
+    // Each against its own: written as given.
+    let (status, _, created) = send(
+        &app,
+        create(
+            json!({"kind": "company", "name": "A", "custom_fields": {"badge": 7},
+            "contact": {"name": "Wang", "custom_fields": {"badge": "B-1"}}}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["custom_fields"], json!({"badge": 7}));
+    assert_eq!(created["contact"]["custom_fields"], json!({"badge": "B-1"}));
+}
+
 backend_tests!(async actix:
     create_read_and_list_a_customer,
     sorted_lists_page_with_their_own_cursors,
@@ -690,4 +741,5 @@ backend_tests!(async actix:
     the_pool_through_the_api,
     a_customer_is_created_with_its_first_contact,
     a_first_contact_is_checked_with_its_customer,
+    a_first_contact_has_its_own_custom_fields,
 );

@@ -485,9 +485,10 @@ pub(crate) async fn assign_customer(
 
 /// The 360° view of a customer.
 ///
-/// The record, its contacts (primary first, at most 50), the latest 20 activities, the open opportunities (latest changed first, at most 50), the pending
-/// follow-ups (soonest first, at most 20), the score with its breakdown at this moment and the
-/// days since the last contact, read together with a fixed number of queries.
+/// The record, its contacts (primary first, at most 50), the latest 20 activities, the open
+/// opportunities (latest changed first, at most 50), the pending follow-ups (soonest first, at
+/// most 20), the score with its breakdown at this moment and the days since the last contact,
+/// read together with a fixed number of queries.
 #[utoipa::path(
     tag = "customers",
     operation_id = "get_customer_overview",
