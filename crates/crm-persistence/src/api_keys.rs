@@ -134,10 +134,14 @@ impl ApiKeyStore for Database {
             .last_used_at
             .is_none_or(|at| now - at >= LAST_USE_RESOLUTION);
         if stale {
-            diesel::update(api_keys::table.find(&key.id))
-                .set(api_keys::last_used_at.eq(stored(now)))
-                .execute(&mut *conn)
-                .map_err(|e| TxError::from(e).into_domain())?;
+            // A write: it takes its turn with the others (`Database::write`).
+            drop(conn);
+            self.write(|conn| {
+                diesel::update(api_keys::table.find(&key.id))
+                    .set(api_keys::last_used_at.eq(stored(now)))
+                    .execute(conn)?;
+                Ok(())
+            })?;
         }
         Ok(Some(ApiKey {
             last_used_at: if stale { Some(now) } else { key.last_used_at },

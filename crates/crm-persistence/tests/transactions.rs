@@ -3,9 +3,12 @@
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
+use crm_domain::lead_sources::LeadSourceDraft;
+use crm_domain::ports::LeadSourceStore;
+use crm_domain::{Backend, DomainError};
 use crm_persistence::backend_tests;
-use crm_persistence::test_support::TestDatabase;
-use crm_persistence::DbConnection;
+use crm_persistence::test_support::{test_options, TestDatabase};
+use crm_persistence::{DatabaseOptions, DbConnection};
 use diesel::prelude::*;
 use diesel::result::Error;
 use diesel::sql_types::Text;
@@ -108,6 +111,62 @@ fn orphan_rows_are_counted(db: &TestDatabase) {
     }
     drop(conn);
     assert_eq!(db.orphan_rows(), 3);
+}
+
+/// The server's own writers take turns in the server: with SQLite's busy handler switched off
+/// (`sqlite_busy_timeout` zero), eight threads writing through the store at once all succeed,
+/// where two connections contending for the write lock would fail at once with "database is
+/// locked".
+fn concurrent_store_writes_take_turns(backend: Backend) {
+    let options = DatabaseOptions {
+        sqlite_busy_timeout: Duration::ZERO,
+        ..test_options()
+    };
+    let Some(db) = TestDatabase::with_options(backend, &options) else {
+        return;
+    };
+    let before = ok(db.database().lead_sources(true)).len();
+    let barrier = Barrier::new(8);
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..8)
+            .map(|writer| {
+                let (db, barrier) = (&db, &barrier);
+                scope.spawn(move || {
+                    barrier.wait();
+                    (0..20)
+                        .map(|n| {
+                            db.database()
+                                .create_lead_source(LeadSourceDraft {
+                                    key: format!("source_{writer}_{n}"),
+                                    label: format!("Source {writer}.{n}"),
+                                    position: n,
+                                })
+                                .map(|_| ())
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for writer in writers {
+            let results = writer.join().unwrap_or_default();
+            assert_eq!(results, vec![Ok(()); 20]);
+        }
+    });
+    assert_eq!(ok(db.database().lead_sources(true)).len(), before + 160);
+}
+
+#[test]
+fn concurrent_store_writes_take_turns_sqlite() {
+    concurrent_store_writes_take_turns(Backend::Sqlite);
+}
+
+#[test]
+fn concurrent_store_writes_take_turns_postgres() {
+    concurrent_store_writes_take_turns(Backend::Postgres);
+}
+
+fn ok<T>(r: Result<T, DomainError>) -> T {
+    r.unwrap_or_else(|e| panic!("{e:?}"))
 }
 
 backend_tests!(
