@@ -14,6 +14,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use parking_lot::{Mutex, MutexGuard};
 
+use crate::checkpoints::{self, Checkpointer};
 use crate::errors::TxError;
 use crate::live_fields::{self, LiveFieldCache};
 use crate::remembered::Remembered;
@@ -185,8 +186,10 @@ impl ManageConnection for ConnectionManager {
                     "PRAGMA busy_timeout = {};
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;",
-                    self.sqlite_busy_timeout.as_millis()
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA wal_autocheckpoint = {};",
+                    self.sqlite_busy_timeout.as_millis(),
+                    checkpoints::BACKSTOP_PAGES
                 ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
@@ -215,6 +218,8 @@ pub struct Database {
     pub(crate) import_rows_per_batch: Option<usize>,
     /// On SQLite, the queue of this server's writers (`Database::write`).
     write_queue: Option<Mutex<()>>,
+    /// On SQLite, the thread that checkpoints the write-ahead log after writes.
+    checkpoints: Option<Checkpointer>,
 }
 
 impl fmt::Debug for Database {
@@ -262,6 +267,10 @@ impl Database {
             import_rows_per_batch: options.import_rows_per_batch.map(|rows| rows.max(1)),
             write_queue: match url {
                 DatabaseUrl::Sqlite(_) => Some(Mutex::new(())),
+                DatabaseUrl::Postgres(_) => None,
+            },
+            checkpoints: match url {
+                DatabaseUrl::Sqlite(path) => Checkpointer::start(path, options.sqlite_busy_timeout),
                 DatabaseUrl::Postgres(_) => None,
             },
         })
@@ -340,6 +349,9 @@ impl Database {
         };
         if let Some(turn) = turn {
             MutexGuard::unlock_fair(turn);
+        }
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.nudge();
         }
         result
     }

@@ -10,6 +10,7 @@
 mod activities;
 mod api_keys;
 mod calendar_feeds;
+mod checkpoints;
 mod connection;
 mod contacts;
 mod convert;

@@ -1,17 +1,17 @@
 //! Write transactions on both backends: commit, rollback, nesting, and concurrent writers.
 
 use std::sync::{Arc, Barrier};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crm_domain::lead_sources::LeadSourceDraft;
 use crm_domain::ports::LeadSourceStore;
 use crm_domain::{Backend, DomainError};
 use crm_persistence::backend_tests;
 use crm_persistence::test_support::{test_options, TestDatabase};
-use crm_persistence::{DatabaseOptions, DbConnection};
+use crm_persistence::{DatabaseOptions, DatabaseUrl, DbConnection};
 use diesel::prelude::*;
 use diesel::result::Error;
-use diesel::sql_types::Text;
+use diesel::sql_types::{BigInt, Text};
 
 #[derive(QueryableByName)]
 struct Instance {
@@ -163,6 +163,42 @@ fn concurrent_store_writes_take_turns_sqlite() {
 #[test]
 fn concurrent_store_writes_take_turns_postgres() {
     concurrent_store_writes_take_turns(Backend::Postgres);
+}
+
+#[derive(QueryableByName)]
+struct Pages {
+    #[diesel(sql_type = BigInt)]
+    page_count: i64,
+    #[diesel(sql_type = BigInt)]
+    page_size: i64,
+}
+
+/// SQLite's own checkpoint waits until the log holds thousands of pages; the database's
+/// checkpoint thread copies committed writes into the database file within a moment, so the
+/// file soon holds every page of the database.
+#[test]
+fn sqlite_writes_reach_the_database_file_in_the_background() {
+    let db = TestDatabase::sqlite();
+    let DatabaseUrl::Sqlite(path) = db.database().url().clone() else {
+        unreachable!("an SQLite test database")
+    };
+    for n in 0..500 {
+        ok(db.database().create_lead_source(LeadSourceDraft {
+            key: format!("source_{n}"),
+            label: format!("Source {n} with a label long enough to fill a few pages"),
+            position: n,
+        }));
+    }
+    let database_bytes = diesel::sql_query("SELECT * FROM pragma_page_count(), pragma_page_size()")
+        .get_result::<Pages>(&mut *db.connection())
+        .map(|p| (p.page_count * p.page_size) as u64)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let file_bytes = || std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while file_bytes() < database_bytes && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(file_bytes(), database_bytes);
 }
 
 fn ok<T>(r: Result<T, DomainError>) -> T {
