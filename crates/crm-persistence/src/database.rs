@@ -18,6 +18,7 @@ use crate::checkpoints::{self, Checkpointer};
 use crate::errors::TxError;
 use crate::live_fields::{self, LiveFieldCache};
 use crate::remembered::Remembered;
+use crate::slow_statements::SlowStatements;
 use crate::{migrations, DbConnection};
 
 /// How long a user's authentication facts are used before they are read again: a role change,
@@ -149,6 +150,9 @@ pub struct DatabaseOptions {
     /// server, a migration, a backup tool) holds it. This server's own writers never wait on
     /// it: they queue in order in the server (`Database::write`).
     pub sqlite_busy_timeout: Duration,
+    /// Statements and transactions that take at least this long are logged as warnings
+    /// (`slow_statements`); `None` logs none.
+    pub slow_statement: Option<Duration>,
 }
 
 impl Default for DatabaseOptions {
@@ -158,6 +162,7 @@ impl Default for DatabaseOptions {
             connect_timeout: Duration::from_secs(5),
             import_rows_per_batch: None,
             sqlite_busy_timeout: Duration::from_secs(5),
+            slow_statement: None,
         }
     }
 }
@@ -167,6 +172,7 @@ impl Default for DatabaseOptions {
 pub(crate) struct ConnectionManager {
     url: DatabaseUrl,
     sqlite_busy_timeout: Duration,
+    slow_statement: Option<Duration>,
 }
 
 impl ManageConnection for ConnectionManager {
@@ -174,10 +180,10 @@ impl ManageConnection for ConnectionManager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        match &self.url {
+        let mut conn = match &self.url {
             DatabaseUrl::Postgres(url) => PgConnection::establish(url)
                 .map(DbConnection::Pg)
-                .map_err(r2d2::Error::ConnectionError),
+                .map_err(r2d2::Error::ConnectionError)?,
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_string_lossy();
                 let mut conn =
@@ -192,9 +198,13 @@ impl ManageConnection for ConnectionManager {
                     checkpoints::BACKSTOP_PAGES
                 ))
                 .map_err(r2d2::Error::QueryError)?;
-                Ok(DbConnection::Sqlite(conn))
+                DbConnection::Sqlite(conn)
             }
+        };
+        if let Some(threshold) = self.slow_statement {
+            conn.set_instrumentation(SlowStatements::new(threshold));
         }
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
@@ -243,6 +253,7 @@ impl Database {
         let manager = ConnectionManager {
             url: url.clone(),
             sqlite_busy_timeout: options.sqlite_busy_timeout,
+            slow_statement: options.slow_statement,
         };
         let unreachable = |cause: String| ConnectError::Unreachable {
             url: url.to_string(),

@@ -34,6 +34,7 @@ pub mod query_plan;
 mod remembered;
 mod schema;
 mod scoring;
+mod slow_statements;
 mod system;
 mod teams;
 #[cfg(feature = "test-support")]
@@ -43,3 +44,4 @@ mod users;
 pub use connection::DbConnection;
 pub use database::{ConnectError, Database, DatabaseOptions, DatabaseUrl};
 pub use migrations::migration_names;
+pub use slow_statements::{STATEMENT_TARGET, TRANSACTION_TARGET};

@@ -100,6 +100,11 @@ pub struct DatabaseArgs {
     /// Seconds a request waits for a free database connection before answering 503.
     #[arg(long, env = "CRM_DB_TIMEOUT", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub db_timeout: u64,
+
+    /// Log every database statement and transaction that takes at least this many milliseconds
+    /// as a warning, with its SQL but not its values (default: none are logged).
+    #[arg(long, env = "CRM_SLOW_STATEMENT_MS", value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub slow_statement_ms: Option<u64>,
 }
 
 /// Settings of `crm serve`.
@@ -223,6 +228,23 @@ mod tests {
         assert_eq!(args.database.pool_size, 8);
         assert!(args.cors_origins.is_empty());
         assert_eq!(args.json_limit, 1_048_576);
+        assert_eq!(args.database.slow_statement_ms, None);
+    }
+
+    #[test]
+    fn slow_statements_are_logged_from_a_threshold_in_milliseconds() {
+        let parse = |value: &str| {
+            Cli::try_parse_from(["crm", "serve", "--slow-statement-ms", value])
+                .map(|c| match c.command {
+                    Command::Serve(args) => args.database.slow_statement_ms,
+                    _ => None,
+                })
+                .map_err(|e| e.kind())
+        };
+        assert_eq!(parse("25"), Ok(Some(25)));
+        assert_eq!(parse("0"), Ok(Some(0)));
+        assert_eq!(parse("-1"), Err(clap::error::ErrorKind::UnknownArgument));
+        assert_eq!(parse("soon"), Err(clap::error::ErrorKind::ValueValidation));
     }
 
     #[test]

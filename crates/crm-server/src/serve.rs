@@ -23,6 +23,7 @@ pub fn open_database(args: &DatabaseArgs) -> anyhow::Result<Database> {
     let options = DatabaseOptions {
         pool_size: args.pool_size,
         connect_timeout: Duration::from_secs(args.db_timeout),
+        slow_statement: args.slow_statement_ms.map(Duration::from_millis),
         ..DatabaseOptions::default()
     };
     let database = Database::connect(&url, &options)?;
