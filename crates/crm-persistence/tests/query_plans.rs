@@ -601,3 +601,41 @@ fn matched_rows_are_found_through_their_index(db: &TestDatabase) {
 }
 
 backend_tests!(matched_rows_are_found_through_their_index);
+
+/// The reminder check takes the due follow-ups without a reminder from an index that holds them
+/// in the order it takes them (due time, then id), so a check reads one batch's rows rather than
+/// reading and sorting every due follow-up first; in the plan a prepared statement settles on.
+fn due_follow_ups_are_taken_in_index_order(db: &TestDatabase) {
+    use crm_domain::ports::OutboxStore;
+    let (emitted, statements) =
+        capture_sql(|| db.database().emit_due_follow_ups(Utc::now(), 1_000));
+    assert_eq!(emitted.unwrap_or_else(|e| panic!("{e}")), 0);
+    let due = statements
+        .iter()
+        .find(|s| {
+            s.sql.starts_with("SELECT")
+                && (s.sql.contains(r#"FROM ("activities""#)
+                    || s.sql.contains(r#"FROM "activities""#)
+                    || s.sql.contains("FROM (`activities`")
+                    || s.sql.contains("FROM `activities`"))
+        })
+        .unwrap_or_else(|| panic!("no read of due follow-ups in {statements:?}"));
+    let plan = db.query_plan_with(
+        due,
+        &[
+            "plan_cache_mode = force_generic_plan",
+            "enable_seqscan = off",
+            "enable_bitmapscan = off",
+        ],
+    );
+    let in_order = plan
+        .iter()
+        .any(|line| line.contains("activities_due_unreminded_in_order"));
+    // PostgreSQL's `Sort` or `Incremental Sort`, SQLite's temporary B-tree.
+    let sorted = plan
+        .iter()
+        .any(|line| line.contains("Sort") || line.contains("TEMP B-TREE"));
+    assert!(in_order && !sorted, "{}\n  {}", due.sql, plan.join("\n  "));
+}
+
+backend_tests!(due_follow_ups_are_taken_in_index_order);
