@@ -1619,7 +1619,7 @@ impl CustomerStore for Database {
         id: &str,
         limits: OverviewLimits,
     ) -> Result<CustomerOverviewParts, DomainError> {
-        self.read(|conn| {
+        self.read_with_reference(|conn, reference| {
             // The customer's visibility is checked once; every other part is the customer's.
             let customer = load_visible(conn, &actor.visibility, id)?;
             let contacts = crate::contacts::contacts_of(conn, id, limits.contacts)?;
@@ -1643,19 +1643,17 @@ impl CustomerStore for Database {
                 &page,
             )?
             .items;
-            let pipelines = crate::pipelines::load_all(conn)?;
-            let (recorded_behaviors, half_life_days) = crate::scoring::behaviors_of(conn, id)?;
-            let behaviors = crate::scoring::catalogue(conn)?;
+            let recorded_behaviors = crate::scoring::recorded_on(conn, id)?;
             Ok(CustomerOverviewParts {
                 customer,
                 contacts,
                 recent_activities,
                 pending_follow_ups,
                 open_opportunities,
-                pipelines,
+                pipelines: reference.pipelines.as_ref().clone(),
                 recorded_behaviors,
-                half_life_days,
-                behaviors,
+                half_life_days: reference.half_life_days,
+                behaviors: reference.behaviors.as_ref().clone(),
             })
         })
     }

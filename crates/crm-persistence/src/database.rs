@@ -17,6 +17,7 @@ use parking_lot::{Mutex, MutexGuard};
 use crate::checkpoints::{self, Checkpointer};
 use crate::errors::TxError;
 use crate::live_fields::{self, LiveFieldCache};
+use crate::reference::{self, ReferenceCache};
 use crate::remembered::Remembered;
 use crate::slow_statements::SlowStatements;
 use crate::{migrations, DbConnection};
@@ -224,6 +225,8 @@ pub struct Database {
     pub(crate) live_fields: Arc<LiveFieldCache>,
     /// The authentication facts of users who sent a token lately (`users::auth_subject`).
     pub(crate) subjects: Remembered<String, AuthSubject>,
+    /// What customer overviews show of the settings (`reference`).
+    pub(crate) reference: ReferenceCache,
     /// `DatabaseOptions::import_rows_per_batch`.
     pub(crate) import_rows_per_batch: Option<usize>,
     /// On SQLite, the queue of this server's writers (`Database::write`).
@@ -275,6 +278,7 @@ impl Database {
             url: url.clone(),
             live_fields: live_fields::cache(),
             subjects: Remembered::new(SUBJECTS_FRESH_FOR, SUBJECTS_KEPT),
+            reference: reference::cache(),
             import_rows_per_batch: options.import_rows_per_batch.map(|rows| rows.max(1)),
             write_queue: match url {
                 DatabaseUrl::Sqlite(_) => Some(Mutex::new(())),

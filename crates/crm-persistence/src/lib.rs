@@ -31,6 +31,7 @@ mod pipelines;
 mod products;
 #[cfg(feature = "test-support")]
 pub mod query_plan;
+mod reference;
 mod remembered;
 mod schema;
 mod scoring;

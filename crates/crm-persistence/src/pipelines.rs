@@ -240,7 +240,7 @@ impl PipelineStore for Database {
     ) -> Result<Pipeline, DomainError> {
         let id = new_id();
         let at = stored(now);
-        self.write(|conn| {
+        self.write_reference(|conn| {
             diesel::insert_into(pipelines::table)
                 .values((
                     pipelines::id.eq(&id),
@@ -271,7 +271,7 @@ impl PipelineStore for Database {
         expected_version: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<Pipeline, DomainError> {
-        self.write(|conn| {
+        self.write_reference(|conn| {
             let current = load(conn, id)?;
             check_version(expected_version, current.version)?;
             let renamed = name.as_ref().is_some_and(|n| n != &current.name);
@@ -307,7 +307,7 @@ impl PipelineStore for Database {
         expected_version: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<Pipeline, DomainError> {
-        self.write(|conn| {
+        self.write_reference(|conn| {
             let current = load(conn, pipeline_id)?;
             check_version(expected_version, current.version)?;
             let mut all: Vec<&StageFields> = current.stages.iter().map(|s| &s.fields).collect();
@@ -347,7 +347,7 @@ impl PipelineStore for Database {
         expected_version: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<Pipeline, DomainError> {
-        self.write(|conn| {
+        self.write_reference(|conn| {
             let current = load(conn, pipeline_id)?;
             check_version(expected_version, current.version)?;
             let existing = current
@@ -396,7 +396,7 @@ impl PipelineStore for Database {
         expected_version: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<Pipeline, DomainError> {
-        self.write(|conn| {
+        self.write_reference(|conn| {
             let current = load(conn, pipeline_id)?;
             check_version(expected_version, current.version)?;
             if !current.stages.iter().any(|s| s.id == stage_id) {
@@ -511,7 +511,7 @@ impl PipelineStore for Database {
         expected_version: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<Pipeline, DomainError> {
-        self.write(|conn| {
+        self.write_reference(|conn| {
             let current = load(conn, pipeline_id)?;
             check_version(expected_version, current.version)?;
             let have: HashSet<&str> = current.stages.iter().map(|s| s.id.as_str()).collect();

@@ -120,12 +120,24 @@ pub(crate) fn behaviors_of(
     conn: &mut DbConnection,
     customer_id: &str,
 ) -> Result<(Vec<RecordedBehavior>, u32), TxError> {
-    let half_life = settings(conn)?.half_life();
-    let recorded = recorded_of(conn, &[customer_id.to_string()])?
+    let half_life = half_life_days(conn)?;
+    Ok((recorded_on(conn, customer_id)?, half_life))
+}
+
+/// The days in which a behaviour's points halve.
+pub(crate) fn half_life_days(conn: &mut DbConnection) -> Result<u32, TxError> {
+    Ok(settings(conn)?.half_life())
+}
+
+/// The behaviours recorded on the live activities of `customer_id`.
+pub(crate) fn recorded_on(
+    conn: &mut DbConnection,
+    customer_id: &str,
+) -> Result<Vec<RecordedBehavior>, TxError> {
+    Ok(recorded_of(conn, &[customer_id.to_string()])?
         .into_iter()
         .map(|(_, r)| r)
-        .collect();
-    Ok((recorded, half_life))
+        .collect())
 }
 
 /// The behaviours recorded on the live activities of `customer_ids`, by customer.
@@ -200,7 +212,7 @@ impl ScoringStore for Database {
         now: DateTime<Utc>,
     ) -> Result<Behavior, DomainError> {
         let at = stored(now);
-        self.write(|conn| {
+        self.write_reference(|conn| {
             diesel::insert_into(behaviors::table)
                 .values((
                     behaviors::code.eq(&draft.code),
@@ -228,7 +240,7 @@ impl ScoringStore for Database {
         now: DateTime<Utc>,
     ) -> Result<Behavior, DomainError> {
         let at = stored(now);
-        self.write(|conn| {
+        self.write_reference(|conn| {
             let current = load_behavior(conn, code)?;
             check_version(expected_version, current.version)?;
             let next = Behavior {
@@ -267,7 +279,7 @@ impl ScoringStore for Database {
         expected_version: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<ScoringSettings, DomainError> {
-        self.write(|conn| {
+        self.write_reference(|conn| {
             let current = settings(conn)?;
             check_version(expected_version, current.version)?;
             if current.half_life() == half_life_days {
