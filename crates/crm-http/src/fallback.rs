@@ -3,9 +3,10 @@
 //! the routes were registered from.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use actix_web::dev::ResourceDef;
-use actix_web::{web, HttpRequest};
+use actix_web::dev::{ResourceDef, ServiceRequest};
+use actix_web::{web, HttpMessage, HttpRequest};
 
 use crate::{ApiError, ApiState};
 
@@ -16,14 +17,14 @@ const METHODS: [&str; 8] = [
 /// Path templates of the API with the methods each supports.
 pub(crate) struct RouteTable {
     routes: Vec<(ResourceDef, Vec<&'static str>)>,
-    /// `(METHOD, path template)` to operation id.
-    operations: HashMap<(&'static str, String), String>,
+    /// Path template to the operation id of each of its methods.
+    operations: HashMap<String, Vec<(&'static str, Arc<str>)>>,
 }
 
 impl RouteTable {
     pub(crate) fn from_openapi(document: &utoipa::openapi::OpenApi) -> Self {
         let value = serde_json::to_value(document).unwrap_or_default();
-        let mut operations = HashMap::new();
+        let mut operations: HashMap<String, Vec<(&'static str, Arc<str>)>> = HashMap::new();
         for (path, item) in value
             .get("paths")
             .and_then(|p| p.as_object())
@@ -36,7 +37,10 @@ impl RouteTable {
                     .and_then(|op| op.get("operationId"))
                     .and_then(|id| id.as_str())
                 {
-                    operations.insert((upper(method), path.clone()), id.to_string());
+                    operations
+                        .entry(path.clone())
+                        .or_default()
+                        .push((upper(method), Arc::from(id)));
                 }
             }
         }
@@ -61,11 +65,12 @@ impl RouteTable {
     }
 
     /// The operation registered for `method` on the route template `pattern`.
-    pub(crate) fn operation_id(&self, method: &str, pattern: &str) -> Option<&str> {
-        let method = METHODS.iter().map(|m| upper(m)).find(|m| *m == method)?;
+    pub(crate) fn operation_id(&self, method: &str, pattern: &str) -> Option<&Arc<str>> {
         self.operations
-            .get(&(method, pattern.to_string()))
-            .map(String::as_str)
+            .get(pattern)?
+            .iter()
+            .find(|(m, _)| *m == method)
+            .map(|(_, id)| id)
     }
 
     /// The methods of the template-free route that is exactly `path`, when `method` is not one
@@ -84,6 +89,39 @@ impl RouteTable {
             .iter()
             .find(|(def, _)| def.is_match(path))
             .map(|(_, methods)| methods.as_slice())
+    }
+}
+
+/// The route a request matched: found once, by the outermost middleware, and read from the
+/// request's extensions by the middlewares inside it (route matching walks every template).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MatchedRoute {
+    /// The path template (`/api/v1/customers/{id}`); `None` when no route has the path.
+    pub(crate) pattern: Option<String>,
+    /// The OpenAPI operation of the request's method on that template.
+    pub(crate) operation: Option<Arc<str>>,
+}
+
+impl MatchedRoute {
+    /// Matches `req` against the routes.
+    pub(crate) fn find(req: &ServiceRequest) -> Self {
+        let pattern = req.match_pattern();
+        let operation = pattern.as_deref().and_then(|pattern| {
+            req.app_data::<web::Data<ApiState>>().and_then(|state| {
+                state
+                    .spec
+                    .routes
+                    .operation_id(req.method().as_str(), pattern)
+                    .cloned()
+            })
+        });
+        Self { pattern, operation }
+    }
+
+    /// The route `req` matched, as found before (or found now when no middleware did).
+    pub(crate) fn of(req: &ServiceRequest) -> Self {
+        let found = req.extensions().get::<MatchedRoute>().cloned();
+        found.unwrap_or_else(|| Self::find(req))
     }
 }
 

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Caller;
 use crate::blocking::blocking;
+use crate::fallback::MatchedRoute;
 use crate::{ApiError, ApiState};
 
 /// The request header.
@@ -67,23 +68,14 @@ pub(crate) async fn idempotency(
     };
     let state = req.app_data::<web::Data<ApiState>>().cloned();
     let caller = req.extensions().get::<Caller>().cloned();
-    let operation = req.match_pattern().and_then(|pattern| {
-        state.as_ref().and_then(|s| {
-            s.spec
-                .routes
-                .operation_id(req.method().as_str(), &pattern)
-                .map(str::to_owned)
-        })
-    });
+    let operation = MatchedRoute::of(&req).operation;
     let (Some(state), Some(caller), Some(operation)) = (state, caller, operation) else {
         return next
             .call(req)
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    if !CREATING_OPERATIONS.contains(&operation.as_str())
-        || STREAMED_OPERATIONS.contains(&operation.as_str())
-    {
+    if !CREATING_OPERATIONS.contains(&&*operation) || STREAMED_OPERATIONS.contains(&&*operation) {
         return next
             .call(req)
             .await

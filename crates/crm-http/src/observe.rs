@@ -8,9 +8,10 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{web, HttpMessage};
 use tracing::Instrument;
 
+use crate::fallback::MatchedRoute;
 use crate::ApiState;
 
 /// The request id header.
@@ -51,7 +52,12 @@ pub(crate) async fn observe(
     let started = Instant::now();
     let id = request_id_from(req.headers().get(&REQUEST_ID));
     let method = req.method().clone();
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+    let matched = MatchedRoute::find(&req);
+    let route = matched
+        .pattern
+        .clone()
+        .unwrap_or_else(|| "unmatched".into());
+    req.extensions_mut().insert(matched);
     let state = req.app_data::<web::Data<ApiState>>().cloned();
     let span = tracing::info_span!(
         "request",

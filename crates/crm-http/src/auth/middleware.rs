@@ -18,6 +18,7 @@ use crm_domain::DomainError;
 use super::access;
 use super::tokens::TokenError;
 use crate::blocking::blocking;
+use crate::fallback::MatchedRoute;
 use crate::{ApiError, ApiState};
 
 /// The authenticated caller of the current request.
@@ -67,13 +68,7 @@ pub(crate) async fn authorize(
     {
         return Ok(req.error_response(ApiError::method_not_allowed(methods)));
     }
-    let operation = req.match_pattern().and_then(|pattern| {
-        state
-            .spec
-            .routes
-            .operation_id(req.method().as_str(), &pattern)
-            .map(str::to_owned)
-    });
+    let operation = MatchedRoute::of(&req).operation;
     // Paths and methods without an operation are answered by the fallback (404/405) or are
     // the documentation UI.
     let Some(operation) = operation else {
