@@ -289,13 +289,13 @@ pub(crate) fn load_visible(
     visibility: &Visibility,
     id: &str,
 ) -> Result<Customer, TxError> {
-    let row = customers::table
+    let row = per_backend!(conn, |c| customers::table
         .find(id)
         .filter(customers::deleted_at.is_null())
         .select(CustomerRow::as_select())
-        .get_result(conn)
-        .optional()?
-        .ok_or(CUSTOMER)?;
+        .get_result(c)
+        .optional())?
+    .ok_or(CUSTOMER)?;
     if !visibility.allows(row.owner_id.as_deref()) {
         return Err(CUSTOMER.into());
     }
@@ -1397,7 +1397,7 @@ impl CustomerStore for Database {
     }
 
     fn customer(&self, actor: &Actor, id: &str) -> Result<Customer, DomainError> {
-        self.read(|conn| load_visible(conn, &actor.visibility, id))
+        self.read_each(|conn| load_visible(conn, &actor.visibility, id))
     }
 
     fn list_customers(

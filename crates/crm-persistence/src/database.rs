@@ -344,6 +344,19 @@ impl Database {
         .map_err(TxError::into_domain)
     }
 
+    /// Runs `f`, which only reads, with every statement its own snapshot on both backends: for
+    /// a read whose statements need not agree with one another, such as one row found by its
+    /// key (with the live custom fields, which are remembered anyway). On SQLite this saves the
+    /// `BEGIN` and `COMMIT` of [`read`](Self::read), a tenth of such a read's time.
+    pub(crate) fn read_each<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, TxError>,
+    ) -> Result<T, DomainError> {
+        let mut pooled = self.conn()?;
+        let conn: &mut DbConnection = &mut pooled;
+        live_fields::within(&self.live_fields, || f(conn)).map_err(TxError::into_domain)
+    }
+
     /// Runs `f` in a write transaction (`BEGIN IMMEDIATE` on SQLite).
     ///
     /// SQLite has one writer at a time. Writers waiting in its busy handler sleep 1, 2, 5, 10,
