@@ -15,7 +15,7 @@ use super::dto::{
 };
 use crate::auth::actor::actor;
 use crate::auth::Caller;
-use crate::blocking::blocking;
+use crate::blocking::{blocking, short_read};
 use crate::custom_values::{
     check_custom_fields, check_custom_patch, custom_filters, custom_query, together,
 };
@@ -385,7 +385,7 @@ pub(crate) async fn list_follow_ups(
 async fn read(state: &ApiState, actor: &Actor, id: String) -> Result<Activity, ApiError> {
     let store = state.stores.activities.clone();
     let actor = actor.clone();
-    blocking(move || store.activity(&actor, &id)).await
+    short_read(state, move || store.activity(&actor, &id)).await
 }
 
 /// 403 unless the caller wrote the activity or is a manager or an admin (who see it, since it

@@ -9,7 +9,7 @@ use crm_domain::ports::ContactFilter;
 use super::dto::{ContactBody, ContactDto, ContactList, ContactQuery};
 use crate::auth::actor::actor;
 use crate::auth::Caller;
-use crate::blocking::blocking;
+use crate::blocking::{blocking, short_read};
 use crate::custom_values::{
     check_custom_fields, check_custom_patch, custom_filters, custom_query, together,
 };
@@ -204,9 +204,10 @@ pub(crate) async fn get_contact(
     let (customer_id, contact_id) = path.into_inner();
     let actor = actor(&state, &caller.0).await?;
     let store = state.stores.contacts.clone();
-    let contact =
-        blocking(move || store.contact(&actor, &customer_id.to_string(), &contact_id.to_string()))
-            .await?;
+    let contact = short_read(&state, move || {
+        store.contact(&actor, &customer_id.to_string(), &contact_id.to_string())
+    })
+    .await?;
     Ok(ok_with_etag(contact.version, &ContactDto::from(contact)))
 }
 

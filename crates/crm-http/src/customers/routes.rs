@@ -17,7 +17,7 @@ use super::dto::{
 };
 use crate::auth::actor::actor;
 use crate::auth::Caller;
-use crate::blocking::blocking;
+use crate::blocking::{blocking, short_read};
 use crate::contacts::dto::{ContactBody, ContactDto};
 use crate::custom_values::{
     check_against, check_custom_patch, custom_filters, custom_query, together,
@@ -261,7 +261,7 @@ pub(crate) async fn get_customer(
 ) -> Result<HttpResponse, ApiError> {
     let actor = actor(&state, &caller.0).await?;
     let store = state.stores.customers.clone();
-    let customer = blocking(move || store.customer(&actor, &id.to_string())).await?;
+    let customer = short_read(&state, move || store.customer(&actor, &id.to_string())).await?;
     Ok(ok_with_etag(customer.version, &CustomerDto::from(customer)))
 }
 

@@ -15,7 +15,7 @@ use super::dto::{
 };
 use crate::auth::actor::actor;
 use crate::auth::Caller;
-use crate::blocking::blocking;
+use crate::blocking::{blocking, short_read};
 use crate::custom_values::{
     check_custom_fields, check_custom_patch, custom_filters, custom_query, together,
 };
@@ -330,7 +330,9 @@ pub(crate) async fn list_opportunity_history(
 async fn read(state: &ApiState, actor: &Actor, id: String) -> Result<Opportunity, ApiError> {
     let store = state.stores.opportunities.clone();
     let actor = actor.clone();
-    Ok(blocking(move || store.opportunity(&actor, &id)).await?.0)
+    Ok(short_read(state, move || store.opportunity(&actor, &id))
+        .await?
+        .0)
 }
 
 fn manages(principal: &Principal) -> bool {
