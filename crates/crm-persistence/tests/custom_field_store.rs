@@ -404,7 +404,8 @@ fn long_values_are_indexed(db: &TestDatabase) {
 }
 
 /// Lists ordered by id with equality, one-of and has-option conditions walk each value's
-/// customers page by page: every page is the next of exactly the visible matches, in both
+/// customers page by page: every page is the next of exactly the matches the caller sees (an
+/// admin all, a rep their own and the pool, a team lead two reps' and the pool), in both
 /// directions, with a customer holding several of the keys listed once.
 fn equality_filters_page_through_their_values(db: &TestDatabase) {
     use crm_domain::contact_points::PhoneRegion;
@@ -424,7 +425,7 @@ fn equality_filters_page_through_their_values(db: &TestDatabase) {
         }))
         .id
     };
-    let (mine, theirs) = (rep(0), rep(1));
+    let (mine, theirs, others) = (rep(0), rep(1), rep(2));
     let options = FieldRules {
         options: (0..5)
             .map(|n| SelectOption {
@@ -451,7 +452,13 @@ fn equality_filters_page_through_their_values(db: &TestDatabase) {
     // (id, owner, status, interests, tier, budget) of every customer.
     let mut all = Vec::new();
     for n in 0..90_usize {
-        let owner = [Some(mine.clone()), Some(theirs.clone()), None][n % 3].clone();
+        let owner = [
+            Some(mine.clone()),
+            Some(theirs.clone()),
+            None,
+            Some(others.clone()),
+        ][(n / 5) % 4]
+            .clone();
         let picked: Vec<String> = [n % 5, (n / 5) % 5]
             .iter()
             .map(|o| format!("o{o}"))
@@ -474,6 +481,12 @@ fn equality_filters_page_through_their_values(db: &TestDatabase) {
     let rep_actor = Actor {
         id: mine.clone(),
         visibility: Visibility::OwnersOrPool(vec![mine.clone()]),
+        user_id: None,
+    };
+    // A team lead sees two reps' customers and the pool, not the third rep's.
+    let lead_actor = Actor {
+        id: mine.clone(),
+        visibility: Visibility::OwnersOrPool(vec![mine.clone(), theirs.clone()]),
         user_id: None,
     };
     let condition = |definition: &crm_domain::custom_fields::FieldDefinition, op, raw: &str| {
@@ -531,11 +544,20 @@ fn equality_filters_page_through_their_values(db: &TestDatabase) {
         ),
     ];
     for (label, custom, status, matches) in &cases {
-        for (who, actor) in [("admin", admin()), ("rep", rep_actor.clone())] {
+        for (who, actor) in [
+            ("admin", admin()),
+            ("rep", rep_actor.clone()),
+            ("lead", lead_actor.clone()),
+        ] {
             for descending in [false, true] {
+                let sees = |owner: &Option<String>| match (who, owner) {
+                    ("admin", _) | (_, None) => true,
+                    ("lead", Some(o)) => *o == mine || *o == theirs,
+                    (_, Some(o)) => *o == mine,
+                };
                 let mut want: Vec<String> = all
                     .iter()
-                    .filter(|r| who == "admin" || r.1.is_none() || r.1.as_deref() == Some(&mine))
+                    .filter(|r| sees(&r.1))
                     .filter(|r| status.is_none_or(|s| r.2 == s))
                     .filter(|r| matches(r))
                     .map(|r| r.0.clone())
