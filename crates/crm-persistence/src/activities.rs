@@ -410,11 +410,7 @@ impl ActivityStore for Database {
                 .limit(i64::from(page.limit) + 1)
                 .into_boxed();
             if let Visibility::OwnersOrPool(owners) = &actor.visibility {
-                query = query.filter(
-                    customers::owner_id
-                        .eq_any(owners)
-                        .or(customers::owner_id.is_null()),
-                );
+                query = query.filter(crate::conditions::owned_or_pool(owners));
             }
             if let Some(customer_id) = &filter.customer_id {
                 query = query.filter(activities::customer_id.eq(customer_id));
@@ -590,11 +586,7 @@ impl ActivityStore for Database {
                 .limit(i64::from(page.limit) + 1)
                 .into_boxed();
             if let Visibility::OwnersOrPool(owners) = &actor.visibility {
-                query = query.filter(
-                    customers::owner_id
-                        .eq_any(owners)
-                        .or(customers::owner_id.is_null()),
-                );
+                query = query.filter(crate::conditions::owned_or_pool(owners));
             }
             if let Some(owner) = &filter.owner_id {
                 query = query.filter(activities::author_id.eq(owner));

@@ -399,11 +399,7 @@ impl ContactStore for Database {
                 .limit(i64::from(page.limit) + 1)
                 .into_boxed();
             if let Visibility::OwnersOrPool(owners) = &actor.visibility {
-                query = query.filter(
-                    customers::owner_id
-                        .eq_any(owners)
-                        .or(customers::owner_id.is_null()),
-                );
+                query = query.filter(crate::conditions::owned_or_pool(owners));
             }
             if let Some(customer_id) = &filter.customer_id {
                 query = query.filter(contacts::customer_id.eq(customer_id));

@@ -24,6 +24,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
 use serde_json::{json, Value};
 
+use crate::conditions::HeldByVisibleOwner;
 use crate::connection::{insert_few, per_backend, returned};
 use crate::contacts::write_contact;
 use crate::convert::{corrupt, new_id, stored, utc};
@@ -822,11 +823,7 @@ pub(super) fn filtered<'a>(
         let implied = filter.pool == Some(true)
             || filter.owner_id.as_ref().is_some_and(|o| owners.contains(o));
         if !implied {
-            query = query.filter(
-                customers::owner_id
-                    .eq_any(owners)
-                    .or(customers::owner_id.is_null()),
-            );
+            query = query.filter(crate::conditions::owned_or_pool(owners));
         }
     }
     if !filter.include_deleted {
@@ -1166,19 +1163,18 @@ fn list_through_values(
     let wanted = i64::from(page.limit) + 1;
     let backend = db.backend();
     // On SQLite, a caller who sees some owners and the pool has each customer the walk meets
-    // checked in the owners' index (`customers_owner`, by owner and id) before the customer's
-    // row is read: the walk meets many customers for each one it keeps (a rep keeps about one in
-    // fifteen), and the owners' index answers from the few pages holding the visible owners'
-    // customers, where reading the row first reads a table page per customer met. SQLite's
-    // planner would look the id up in the primary key, hence `INDEXED BY`; the condition on
-    // the rows themselves is then left out.
+    // checked in the owners' index before the customer's row is read (`HeldByVisibleOwner`):
+    // the walk meets many customers for each one it keeps (a rep keeps about one in fifteen),
+    // and the owners' index answers from the few pages holding the visible owners' customers,
+    // where reading the row first reads a table page per customer met. The condition on the
+    // rows themselves is then left out.
     let (seen_as, holders) = match (&actor.visibility, backend) {
         (Visibility::OwnersOrPool(owners), Backend::Sqlite) => (
             Actor {
                 visibility: Visibility::All,
                 ..actor.clone()
             },
-            Some(serde_json::to_string(owners).map_err(DomainError::internal)?),
+            Some(HeldByVisibleOwner::new(owners).map_err(DomainError::internal)?),
         ),
         _ => (actor.clone(), None),
     };
@@ -1193,15 +1189,7 @@ fn list_through_values(
             );
             let query = match &holders {
                 None => query,
-                Some(owners) => query.filter(
-                    sql::<Bool>(
-                        "EXISTS (SELECT 1 FROM customers AS holders INDEXED BY customers_owner \
-                         WHERE holders.id = sort_values.record_id \
-                         AND (holders.owner_id IN (SELECT value FROM json_each(",
-                    )
-                    .bind::<Text, _>(owners.clone())
-                    .sql(")) OR holders.owner_id IS NULL))"),
-                ),
+                Some(holders) => query.filter(holders.clone()),
             };
             let query = match key {
                 IndexKey::Number(n) => {

@@ -11,6 +11,7 @@ mod activities;
 mod api_keys;
 mod calendar_feeds;
 mod checkpoints;
+mod conditions;
 mod connection;
 mod contacts;
 mod convert;

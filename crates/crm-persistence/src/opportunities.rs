@@ -653,11 +653,7 @@ pub(crate) fn list_in(
         .limit(i64::from(page.limit) + 1)
         .into_boxed();
     if let Visibility::OwnersOrPool(owners) = visibility {
-        query = query.filter(
-            customers::owner_id
-                .eq_any(owners)
-                .or(customers::owner_id.is_null()),
-        );
+        query = query.filter(crate::conditions::owned_or_pool(owners));
     }
     if let Some(v) = &filter.pipeline_id {
         query = query.filter(opportunities::pipeline_id.eq(v.clone()));

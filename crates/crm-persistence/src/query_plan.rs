@@ -14,18 +14,25 @@ use crate::DbConnection;
 
 thread_local! {
     static CAPTURED: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+    static CACHED: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
 }
 
 struct Capture;
 
 impl Instrumentation for Capture {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { query, .. } = event {
-            CAPTURED.with(|captured| {
+        match event {
+            InstrumentationEvent::StartQuery { query, .. } => CAPTURED.with(|captured| {
                 if let Some(statements) = captured.borrow_mut().as_mut() {
                     statements.push(query.to_string());
                 }
-            });
+            }),
+            InstrumentationEvent::CacheQuery { sql, .. } => CACHED.with(|cached| {
+                if let Some(statements) = cached.borrow_mut().as_mut() {
+                    statements.push(sql.to_string());
+                }
+            }),
+            _ => {}
         }
     }
 }
@@ -59,6 +66,18 @@ pub fn capture_sql<T>(f: impl FnOnce() -> T) -> (T, Vec<Statement>) {
         .map(|printed| parse_statement(&printed))
         .collect();
     (result, statements)
+}
+
+/// Runs `f` and returns what it returned with every statement it ran on this thread and the SQL
+/// of every statement a connection prepared and kept in its statement cache meanwhile. A statement
+/// that ran but was never kept is prepared anew on every run.
+pub fn capture_sql_and_cache<T>(f: impl FnOnce() -> T) -> (T, Vec<Statement>, Vec<String>) {
+    CACHED.with(|cached| *cached.borrow_mut() = Some(Vec::new()));
+    let (result, statements) = capture_sql(f);
+    let cached = CACHED
+        .with(|cached| cached.borrow_mut().take())
+        .unwrap_or_default();
+    (result, statements, cached)
 }
 
 /// Splits diesel's `SQL -- binds: [a, b]` into the SQL and the printed values.

@@ -11,6 +11,7 @@ use crm_domain::scoring::{
 use crm_domain::DomainError;
 use diesel::prelude::*;
 
+use crate::conditions::FixedSql;
 use crate::convert::{corrupt, stored, utc};
 use crate::customers::load_visible;
 use crate::errors::{check_version, on_unique_violation, TxError};
@@ -105,8 +106,8 @@ fn load_behavior(conn: &mut DbConnection, code: &str) -> Result<Behavior, TxErro
 
 /// Activities recording behaviours, as the partial index `activities_scored` says it (a literal,
 /// so both planners match the index's predicate).
-fn scored() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    diesel::dsl::sql::<diesel::sql_types::Bool>("activities.behaviors <> '[]'")
+fn scored() -> FixedSql {
+    FixedSql("activities.behaviors <> '[]'")
 }
 
 /// The recordings stored in an activity's `behaviors` column.
@@ -145,8 +146,7 @@ fn recorded_of(
     conn: &mut DbConnection,
     customer_ids: &[String],
 ) -> Result<Vec<(String, RecordedBehavior)>, TxError> {
-    let rows: Vec<(String, String, NaiveDateTime, String)> = activities::table
-        .filter(activities::customer_id.eq_any(customer_ids))
+    let query = activities::table
         .filter(activities::deleted_at.is_null())
         .filter(scored())
         .select((
@@ -155,7 +155,13 @@ fn recorded_of(
             activities::occurred_at,
             activities::behaviors,
         ))
-        .load(conn)?;
+        .into_boxed();
+    // One customer (an overview) is an equality, which SQLite's statement cache keeps.
+    let query = match customer_ids {
+        [one] => query.filter(activities::customer_id.eq(one)),
+        many => query.filter(activities::customer_id.eq_any(many)),
+    };
+    let rows: Vec<(String, String, NaiveDateTime, String)> = query.load(conn)?;
     let mut recorded = Vec::new();
     for (customer_id, activity_id, occurred_at, raw) in rows {
         for r in parse_recordings(&raw)? {

@@ -1,0 +1,121 @@
+//! Conditions written so both backends' statement caches keep the statements they are part of:
+//! those that keep a rep's or a manager's reads to the customers they may see, and fixed SQL.
+//!
+//! Diesel caches a prepared statement only when every part of it says it is safe to: a list
+//! bound as `IN (?, ?, …)` (SQLite's form of `eq_any`) is not, as its text follows the list's
+//! length, and neither is a raw SQL fragment. Such a statement is parsed and planned again on
+//! every run, which on SQLite costs more than running it for a page read by id.
+
+use diesel::expression::{
+    is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping,
+};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{Bool, Nullable, Text};
+use diesel::{BoolExpressionMethods, BoxableExpression, ExpressionMethods, QueryResult};
+
+use crate::connection::DbBackend;
+use crate::schema::customers;
+
+/// `customers.owner_id` is one of `owners` or NULL (the shared pool). A single owner, a rep, is
+/// an equality; several, a manager's team, a list (`= ANY(?)` on PostgreSQL, which is cached,
+/// `IN (…)` on SQLite, which is not).
+pub(crate) fn owned_or_pool<'a, QS>(
+    owners: &'a [String],
+) -> Box<dyn BoxableExpression<QS, DbBackend, SqlType = Nullable<Bool>> + 'a>
+where
+    customers::owner_id: SelectableExpression<QS>,
+    QS: 'a,
+{
+    match owners {
+        [owner] => Box::new(
+            customers::owner_id
+                .eq(owner)
+                .or(customers::owner_id.is_null()),
+        ),
+        _ => Box::new(
+            customers::owner_id
+                .eq_any(owners)
+                .or(customers::owner_id.is_null()),
+        ),
+    }
+}
+
+/// SQLite only: the customer whose id is `sort_values.record_id` (the custom field index rows a
+/// list walks) is held by one of the owners or sits in the pool, checked in the owners' index
+/// `customers_owner (owner_id, id)` rather than in the customer's row. The owners are bound as one
+/// JSON array, so the statement's text is the same for any number of them and is cached.
+#[derive(Debug, Clone)]
+pub(crate) struct HeldByVisibleOwner {
+    /// The owners as a JSON array of ids.
+    owners: String,
+}
+
+impl HeldByVisibleOwner {
+    pub(crate) fn new(owners: &[String]) -> serde_json::Result<Self> {
+        Ok(Self {
+            owners: serde_json::to_string(owners)?,
+        })
+    }
+}
+
+impl Expression for HeldByVisibleOwner {
+    type SqlType = Bool;
+}
+
+impl<QS> AppearsOnTable<QS> for HeldByVisibleOwner {}
+
+impl<QS> SelectableExpression<QS> for HeldByVisibleOwner {}
+
+impl<GB> ValidGrouping<GB> for HeldByVisibleOwner {
+    type IsAggregate = is_aggregate::Never;
+}
+
+impl QueryId for HeldByVisibleOwner {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<DbBackend> for HeldByVisibleOwner {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DbBackend>) -> QueryResult<()> {
+        // `INDEXED BY`: SQLite's planner would look the id up in the primary key and read the
+        // row, the very read this condition is there to avoid.
+        out.push_sql(
+            "EXISTS (SELECT 1 FROM customers AS holders INDEXED BY customers_owner \
+             WHERE holders.id = sort_values.record_id \
+             AND (holders.owner_id IN (SELECT value FROM json_each(",
+        );
+        out.push_bind_param::<Text, _>(&self.owners)?;
+        out.push_sql(")) OR holders.owner_id IS NULL))");
+        Ok(())
+    }
+}
+
+/// A condition that is fixed SQL text with nothing bound, for what diesel's DSL cannot say the
+/// way a planner needs it (the predicate of a partial index, written as the index writes it).
+/// Unlike `diesel::dsl::sql`, it lets the statement be cached: its text never changes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FixedSql(pub(crate) &'static str);
+
+impl Expression for FixedSql {
+    type SqlType = Bool;
+}
+
+impl<QS> AppearsOnTable<QS> for FixedSql {}
+
+impl<QS> SelectableExpression<QS> for FixedSql {}
+
+impl<GB> ValidGrouping<GB> for FixedSql {
+    type IsAggregate = is_aggregate::Never;
+}
+
+impl QueryId for FixedSql {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<DbBackend> for FixedSql {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DbBackend>) -> QueryResult<()> {
+        out.push_sql(self.0);
+        Ok(())
+    }
+}
