@@ -40,6 +40,30 @@ where
     }
 }
 
+/// The traits that make `$ty` a boolean condition on any table, for a `filter` of a boxed query;
+/// its `QueryFragment` writes the SQL. No static query id: a statement holding it is cached by
+/// its SQL text.
+macro_rules! boolean_condition {
+    ($ty:ty) => {
+        impl Expression for $ty {
+            type SqlType = Bool;
+        }
+
+        impl<QS> AppearsOnTable<QS> for $ty {}
+
+        impl<QS> SelectableExpression<QS> for $ty {}
+
+        impl<GB> ValidGrouping<GB> for $ty {
+            type IsAggregate = is_aggregate::Never;
+        }
+
+        impl QueryId for $ty {
+            type QueryId = ();
+            const HAS_STATIC_QUERY_ID: bool = false;
+        }
+    };
+}
+
 /// SQLite only: the customer whose id is `sort_values.record_id` (the custom field index rows a
 /// list walks) is held by one of the owners or sits in the pool, checked in the owners' index
 /// `customers_owner (owner_id, id)` rather than in the customer's row. The owners are bound as one
@@ -58,22 +82,7 @@ impl HeldByVisibleOwner {
     }
 }
 
-impl Expression for HeldByVisibleOwner {
-    type SqlType = Bool;
-}
-
-impl<QS> AppearsOnTable<QS> for HeldByVisibleOwner {}
-
-impl<QS> SelectableExpression<QS> for HeldByVisibleOwner {}
-
-impl<GB> ValidGrouping<GB> for HeldByVisibleOwner {
-    type IsAggregate = is_aggregate::Never;
-}
-
-impl QueryId for HeldByVisibleOwner {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
+boolean_condition!(HeldByVisibleOwner);
 
 impl QueryFragment<DbBackend> for HeldByVisibleOwner {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DbBackend>) -> QueryResult<()> {
@@ -96,22 +105,7 @@ impl QueryFragment<DbBackend> for HeldByVisibleOwner {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FixedSql(pub(crate) &'static str);
 
-impl Expression for FixedSql {
-    type SqlType = Bool;
-}
-
-impl<QS> AppearsOnTable<QS> for FixedSql {}
-
-impl<QS> SelectableExpression<QS> for FixedSql {}
-
-impl<GB> ValidGrouping<GB> for FixedSql {
-    type IsAggregate = is_aggregate::Never;
-}
-
-impl QueryId for FixedSql {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
+boolean_condition!(FixedSql);
 
 impl QueryFragment<DbBackend> for FixedSql {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DbBackend>) -> QueryResult<()> {
