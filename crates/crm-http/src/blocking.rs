@@ -20,8 +20,9 @@ pub(crate) async fn blocking<T: Send + 'static>(
     }
 }
 
-/// Runs a short read (one record found by its key, a few indexed statements) in place on
-/// SQLite while a pooled connection is idle, and on the blocking pool otherwise.
+/// Runs a short read (one record found by its key, or a customer's overview: a few indexed
+/// statements) in place on SQLite while a pooled connection is idle, and on the blocking pool
+/// otherwise.
 ///
 /// On SQLite such a read is some ten microseconds of CPU over the operating system's page
 /// cache, less than handing it to a blocking thread and waking the worker again costs (two

@@ -514,7 +514,10 @@ pub(crate) async fn get_customer_overview(
         activities: 20,
         opportunities: 50,
     };
-    let parts = blocking(move || store.customer_overview(&actor, &id.to_string(), limits)).await?;
+    let parts = short_read(&state, move || {
+        store.customer_overview(&actor, &id.to_string(), limits)
+    })
+    .await?;
     let CustomerOverviewParts {
         customer,
         contacts,
