@@ -1166,23 +1166,20 @@ fn list_through_values(
     // checked in the owners' index before the customer's row is read (`HeldByVisibleOwner`):
     // the walk meets many customers for each one it keeps (a rep keeps about one in fifteen),
     // and the owners' index answers from the few pages holding the visible owners' customers,
-    // where reading the row first reads a table page per customer met. The condition on the
-    // rows themselves is then left out.
-    let (seen_as, holders) = match (&actor.visibility, backend) {
-        (Visibility::OwnersOrPool(owners), Backend::Sqlite) => (
-            Actor {
-                visibility: Visibility::All,
-                ..actor.clone()
-            },
-            Some(HeldByVisibleOwner::new(owners).map_err(DomainError::internal)?),
-        ),
-        _ => (actor.clone(), None),
+    // where reading the row first reads a table page per customer met. The visibility
+    // condition on the rows stays: it costs nothing on the rows kept, and visibility never
+    // rests on the raw SQL alone.
+    let holders = match (&actor.visibility, backend) {
+        (Visibility::OwnersOrPool(owners), Backend::Sqlite) => {
+            Some(HeldByVisibleOwner::new(owners).map_err(DomainError::internal)?)
+        }
+        _ => None,
     };
     db.read(|conn| {
         let record = sort_values.field(custom_field_values::record_id);
         let mut rows: Vec<CustomerRow> = Vec::new();
         for key in &walked.keys {
-            let query = valued::filtered(backend, &seen_as, &rest)?.filter(
+            let query = valued::filtered(backend, actor, &rest)?.filter(
                 sort_values
                     .field(custom_field_values::field_id)
                     .eq(walked.field_id.clone()),
