@@ -37,7 +37,8 @@ The data, for customer n (0-based), N customers, R reps (rep i is `context["reps
   (`50000000-0000-7000-8000-%012d`). Activity 3·5m+1 is about it.
 - Custom field values: every customer has `cf_00` (single select, 10 options, each held by
   about a tenth), `cf_01` (integer) and one more of `cf_02`… by n, in the record's JSON and in
-  `custom_field_values`. No field is unique or required.
+  `custom_field_values` (each index row with the customer's owner, as the app writes it). No
+  field is unique or required.
 
 How: every table is one `INSERT … SELECT` computing each row from its number, in id order. On
 PostgreSQL the non-unique secondary indexes of the seeded tables are dropped first and built
@@ -561,13 +562,16 @@ class _Plan:
 
     # -- the statements ------------------------------------------------------------------------
 
+    def owner(self, n):
+        """Customer n's owner: the rep who works it, or NULL in the pool."""
+        return f"(CASE WHEN {self.pool(n)} THEN NULL ELSE {self.rep(f'{n} % {self.R}')} END)"
+
     def customers(self):
         """Customer n for n = 0 … N-1, with its activities' derived values and its score."""
         d, n = self.d, "n"
         company = "(n % 4 <> 3)"
         digits = d.pad(n, 8)
-        rep = self.rep(f"n % {self.R}")  # the rep who works customer n
-        owner = f"(CASE WHEN {self.pool(n)} THEN NULL ELSE {rep} END)"
+        owner = self.owner(n)
         others = pick(f"({self.j(n)} / 2 % 3)", [lit("lead"), lit("customer"), lit("inactive")])
         status = f"(CASE WHEN {self.j(n)} % 2 = 0 THEN 'prospect' ELSE {others} END)"
         one_of = lambda index, values: pick(index, [lit(v) for v in values])  # noqa: E731
@@ -805,6 +809,7 @@ class _Plan:
             "record_id": self.ident(CUSTOMER_PREFIX, "n"),
             "value_number": pick("p", [s[1] for s in slots]),
             "value_text": pick("p", [s[2] for s in slots]),
+            "owner_id": self.owner("n"),  # as the customer's row holds it
         }
         where = " OR ".join(f"(p = {i} AND {s[3]})" for i, s in enumerate(slots))
         select = ("SELECT " + ",\n  ".join(columns.values())

@@ -10,7 +10,7 @@ use diesel::expression::{
     is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping,
 };
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{Bool, Nullable, Text};
+use diesel::sql_types::{Bool, Nullable};
 use diesel::{BoolExpressionMethods, BoxableExpression, ExpressionMethods, QueryResult};
 
 use crate::connection::DbBackend;
@@ -62,41 +62,6 @@ macro_rules! boolean_condition {
             const HAS_STATIC_QUERY_ID: bool = false;
         }
     };
-}
-
-/// SQLite only: the customer whose id is `sort_values.record_id` (the custom field index rows a
-/// list walks) is held by one of the owners or sits in the pool, checked in the owners' index
-/// `customers_owner (owner_id, id)` rather than in the customer's row. The owners are bound as one
-/// JSON array, so the statement's text is the same for any number of them and is cached.
-#[derive(Debug, Clone)]
-pub(crate) struct HeldByVisibleOwner {
-    /// The owners as a JSON array of ids.
-    owners: String,
-}
-
-impl HeldByVisibleOwner {
-    pub(crate) fn new(owners: &[String]) -> serde_json::Result<Self> {
-        Ok(Self {
-            owners: serde_json::to_string(owners)?,
-        })
-    }
-}
-
-boolean_condition!(HeldByVisibleOwner);
-
-impl QueryFragment<DbBackend> for HeldByVisibleOwner {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DbBackend>) -> QueryResult<()> {
-        // `INDEXED BY`: SQLite's planner would look the id up in the primary key and read the
-        // row, the very read this condition is there to avoid.
-        out.push_sql(
-            "EXISTS (SELECT 1 FROM customers AS holders INDEXED BY customers_owner \
-             WHERE holders.id = sort_values.record_id \
-             AND (holders.owner_id IN (SELECT value FROM json_each(",
-        );
-        out.push_bind_param::<Text, _>(&self.owners)?;
-        out.push_sql(")) OR holders.owner_id IS NULL))");
-        Ok(())
-    }
 }
 
 /// A condition that is fixed SQL text with nothing bound, for what diesel's DSL cannot say the

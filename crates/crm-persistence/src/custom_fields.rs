@@ -197,6 +197,15 @@ pub(crate) fn insert_values(
 ) -> Result<(), TxError> {
     let checked = index_of(definitions, values);
     let mut conflicts = Vec::new();
+    let of_customer = checked.index.iter().any(|(field_id, _)| {
+        definitions
+            .iter()
+            .any(|d| &d.id == field_id && d.entity == FieldEntity::Customer)
+    });
+    let owner = match of_customer {
+        true => holder_of(conn, record_id)?,
+        false => None,
+    };
     for (field_id, keys) in &checked.index {
         for key in keys {
             let (number, text) = match key {
@@ -209,6 +218,7 @@ pub(crate) fn insert_values(
                     custom_field_values::record_id.eq(record_id),
                     custom_field_values::value_number.eq(number),
                     custom_field_values::value_text.eq(text),
+                    custom_field_values::owner_id.eq(owner.as_deref()),
                 ))
                 .execute(conn)?;
         }
@@ -254,6 +264,16 @@ pub(crate) fn insert_values(
             })?;
     }
     Ok(())
+}
+
+/// The owner the index rows of customer `record_id`'s values carry (`None` for the pool), read
+/// in the write's transaction after the customer's row was written or locked, so the trigger on
+/// the customers' owner follows every later change. The values of other records carry none.
+fn holder_of(conn: &mut DbConnection, record_id: &str) -> Result<Option<String>, TxError> {
+    Ok(crate::schema::customers::table
+        .find(record_id)
+        .select(crate::schema::customers::owner_id)
+        .get_result(conn)?)
 }
 
 fn not_unique(key: &str) -> FieldError {

@@ -319,8 +319,9 @@ impl TestDatabase {
     /// `number_field` holds `n % 1000 * 7919 % 1000` on customers not divisible by 7, `select_field`
     /// holds option `o<n / 10 % 5>` where `n / 10 % 3` is not 0, and `multi_field` holds
     /// `o<n / 10 % 4>` and `o4` on every fifth customer (values spread independently of the
-    /// owners, which follow `n % 50`). Only the index rows are written (the records' own
-    /// `custom_fields` documents stay empty): enough for the planner, not for reading values back.
+    /// owners, which follow `n % 50`), each row with its customer's owner. Only the index rows
+    /// are written (the records' own `custom_fields` documents stay empty): enough for the
+    /// planner, not for reading values back.
     ///
     /// [`seed_customers`]: TestDatabase::seed_customers
     ///
@@ -346,13 +347,15 @@ impl TestDatabase {
                 format!("WITH g(n) AS (SELECT generate_series(1, {count}))"),
             ),
         };
-        let insert =
-            "INSERT INTO custom_field_values (field_id, record_id, value_number, value_text)";
+        let insert = "INSERT INTO custom_field_values \
+                      (field_id, record_id, value_number, value_text, owner_id)";
+        // Each index row carries its customer's owner, as the store writes it.
+        let owner = format!("(SELECT owner_id FROM customers WHERE id = {id})");
         let mut sql = format!(
-            "{series} {insert} SELECT '{number_field}', {id}, n % 1000 * 7919 % 1000, NULL FROM g WHERE n % 7 <> 0;
-             {series} {insert} SELECT '{select_field}', {id}, NULL, 'o' || (n / 10 % 5) FROM g WHERE n / 10 % 3 <> 0;
-             {series} {insert} SELECT '{multi_field}', {id}, NULL, 'o' || (n / 10 % 4) FROM g WHERE n % 5 = 0;
-             {series} {insert} SELECT '{multi_field}', {id}, NULL, 'o4' FROM g WHERE n % 5 = 0;"
+            "{series} {insert} SELECT '{number_field}', {id}, n % 1000 * 7919 % 1000, NULL, {owner} FROM g WHERE n % 7 <> 0;
+             {series} {insert} SELECT '{select_field}', {id}, NULL, 'o' || (n / 10 % 5), {owner} FROM g WHERE n / 10 % 3 <> 0;
+             {series} {insert} SELECT '{multi_field}', {id}, NULL, 'o' || (n / 10 % 4), {owner} FROM g WHERE n % 5 = 0;
+             {series} {insert} SELECT '{multi_field}', {id}, NULL, 'o4', {owner} FROM g WHERE n % 5 = 0;"
         );
         if matches!(&*conn, DbConnection::Pg(_)) {
             sql.push_str("ANALYZE");

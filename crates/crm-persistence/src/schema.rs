@@ -229,6 +229,8 @@ diesel::table! {
         record_id -> Text,
         value_number -> Nullable<BigInt>,
         value_text -> Nullable<Text>,
+        /// The owner of the customer the value is of (NULL for the pool and for other records).
+        owner_id -> Nullable<Text>,
     }
 }
 

@@ -594,6 +594,201 @@ fn equality_filters_page_through_their_values(db: &TestDatabase) {
     }
 }
 
+/// The index rows of a customer's values carry its owner, so a rep's filtered walk skips other
+/// owners' customers in the index: every change of owner (assign, release, claim) carries to
+/// them, and rewritten values take the owner of the moment. Each rep's walk, filtered and
+/// sorted by the field, lists exactly the customers they see after every change; the rows
+/// themselves hold the owner, and a contact's rows none.
+fn value_rows_follow_their_customer_s_owner(db: &TestDatabase) {
+    use crm_domain::contact_points::PhoneRegion;
+    use crm_domain::custom_fields::{CustomFilterOp, CustomSort};
+    use crm_domain::identity::{Email, NewUser, Role};
+    use crm_domain::page::PageRequest;
+    use crm_domain::ports::{ContactStore, CustomerFilter, OwnershipChange, UserStore};
+    let store = db.database();
+    let rep = |name: &str| {
+        let email = format!("{name}@example.com");
+        ok(store.create_user(NewUser {
+            email: Email::parse(&email, "/email").unwrap_or_else(|e| panic!("{e:?}")),
+            display_name: name.into(),
+            role: Role::Rep,
+            password_hash: "x".into(),
+        }))
+        .id
+    };
+    let (ann, bob) = (rep("ann"), rep("bob"));
+    let as_rep = |id: &str| Actor {
+        id: id.into(),
+        visibility: Visibility::OwnersOrPool(vec![id.into()]),
+        user_id: Some(id.into()),
+    };
+    let options = FieldRules {
+        options: ["gold", "silver"]
+            .iter()
+            .map(|k| SelectOption {
+                key: (*k).into(),
+                label: (*k).into(),
+                archived: false,
+            })
+            .collect(),
+        ..FieldRules::default()
+    };
+    let tier = ok(store.create_field(draft("tier", FieldType::SingleSelect, options, false)));
+    let mut contact_tier = draft(
+        "contact_tier",
+        FieldType::Text,
+        FieldRules::default(),
+        false,
+    );
+    contact_tier.entity = FieldEntity::Contact;
+    ok(store.create_field(contact_tier));
+    let gold = |name: &str, owner: Option<&String>| {
+        ok(store.create_customer(
+            &admin(),
+            customer(name, json!({"tier": "gold"})),
+            owner.cloned(),
+            false,
+        ))
+        .id
+    };
+    let moving = gold("Moving", Some(&ann));
+    let pooled = gold("Pooled", None);
+    let bobs = gold("Bob's", Some(&bob));
+    let filtered = CustomerFilter {
+        custom: vec![tier
+            .filter(CustomFilterOp::Eq, "gold", PhoneRegion::default())
+            .unwrap_or_else(|e| panic!("{e}"))],
+        ..CustomerFilter::default()
+    };
+    let sorted = CustomerFilter {
+        custom_sort: Some(CustomSort {
+            field_id: tier.id.clone(),
+            key: "tier".into(),
+            numeric: false,
+            descending: false,
+        }),
+        ..filtered.clone()
+    };
+    let walk = |who: &str, filter: &CustomerFilter| -> Vec<String> {
+        let mut ids: Vec<String> = ok(store.list_customers(
+            &as_rep(who),
+            filter,
+            &PageRequest {
+                limit: 10,
+                after: None,
+            },
+        ))
+        .items
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+        ids.sort();
+        ids
+    };
+    let holders_of = |id: &str, owner: Option<&String>| {
+        let holder = owner.map_or("owner_id IS NULL".to_string(), |o| {
+            format!("owner_id = '{o}'")
+        });
+        db.count(&format!(
+            "SELECT count(*) AS n FROM custom_field_values WHERE record_id = '{id}' AND {holder}"
+        ))
+    };
+    let check = |step: &str, ann_sees: &[&String], bob_sees: &[&String], owner: Option<&String>| {
+        for (who, sees) in [(&ann, ann_sees), (&bob, bob_sees)] {
+            let mut want: Vec<String> = sees.iter().map(|s| (*s).clone()).collect();
+            want.sort();
+            assert_eq!(walk(who, &filtered), want, "{step}: filtered walk of {who}");
+            assert_eq!(walk(who, &sorted), want, "{step}: sorted walk of {who}");
+        }
+        assert_eq!(
+            holders_of(&moving, owner),
+            1,
+            "{step}: the row holds the owner"
+        );
+    };
+    check(
+        "created",
+        &[&moving, &pooled],
+        &[&pooled, &bobs],
+        Some(&ann),
+    );
+    assert_eq!(holders_of(&pooled, None), 1);
+    assert_eq!(holders_of(&bobs, Some(&bob)), 1);
+    ok(store.change_owner(
+        &admin(),
+        &moving,
+        OwnershipChange::Assign {
+            owner_id: bob.clone(),
+        },
+    ));
+    check(
+        "assigned to bob",
+        &[&pooled],
+        &[&moving, &pooled, &bobs],
+        Some(&bob),
+    );
+    ok(store.change_owner(&as_rep(&bob), &moving, OwnershipChange::Release));
+    check(
+        "released",
+        &[&moving, &pooled],
+        &[&moving, &pooled, &bobs],
+        None,
+    );
+    ok(store.change_owner(
+        &as_rep(&ann),
+        &moving,
+        OwnershipChange::Claim {
+            user_id: ann.clone(),
+            limit: 100,
+        },
+    ));
+    check(
+        "claimed by ann",
+        &[&moving, &pooled],
+        &[&pooled, &bobs],
+        Some(&ann),
+    );
+    // Values rewritten by an update carry the owner of the moment.
+    let current = ok(store.customer(&admin(), &moving));
+    let mut fields = current.fields.clone();
+    fields.custom_fields =
+        serde_json::from_value(json!({"tier": "silver"})).unwrap_or_else(|e| panic!("{e}"));
+    ok(store.update_customer(&admin(), &moving, fields.clone(), Some(current.version)));
+    check("silver", &[&pooled], &[&pooled, &bobs], Some(&ann));
+    fields.custom_fields =
+        serde_json::from_value(json!({"tier": "gold"})).unwrap_or_else(|e| panic!("{e}"));
+    ok(store.update_customer(&admin(), &moving, fields, Some(current.version + 1)));
+    check(
+        "gold again",
+        &[&moving, &pooled],
+        &[&pooled, &bobs],
+        Some(&ann),
+    );
+    // A contact's values are not a customer's: their rows hold no owner.
+    let contact = ok(store.create_contact(
+        &admin(),
+        &moving,
+        crm_domain::customers::ContactFields {
+            name: "Ada".into(),
+            title: None,
+            phones: Vec::new(),
+            email: None,
+            wechat_id: None,
+            notes: None,
+            custom_fields: serde_json::from_value(json!({"contact_tier": "vip"}))
+                .unwrap_or_else(|e| panic!("{e}")),
+        },
+        true,
+        false,
+    ));
+    assert_eq!(holders_of(&contact.id, None), 1);
+    assert_eq!(
+        db.count("SELECT count(*) AS n FROM custom_field_values WHERE owner_id IS NOT NULL"),
+        2,
+        "Moving's and Bob's"
+    );
+}
+
 /// Archiving a field hides its values from reads at once on the server that archived it, and
 /// within a second on another server sharing the database; the value itself is kept.
 fn another_server_hides_an_archived_field_within_a_second(db: &TestDatabase) {
@@ -634,6 +829,7 @@ fn another_server_hides_an_archived_field_within_a_second(db: &TestDatabase) {
 
 backend_tests!(
     equality_filters_page_through_their_values,
+    value_rows_follow_their_customer_s_owner,
     long_values_are_indexed,
     custom_field_order_walks_the_whole_index,
     definitions_are_kept_per_entity,
