@@ -205,7 +205,30 @@ fn ok<T>(r: Result<T, DomainError>) -> T {
     r.unwrap_or_else(|e| panic!("{e:?}"))
 }
 
+/// Every pooled connection carries its backend's settings: on SQLite foreign keys and the
+/// write-ahead log, on PostgreSQL serial plans only (a parallel plan's workers take longer to
+/// start than a page takes to read).
+fn pooled_connections_carry_their_settings(db: &TestDatabase) {
+    let checks: &[(&str, i64)] = match db.database().backend() {
+        crm_domain::Backend::Sqlite => &[
+            ("SELECT foreign_keys AS n FROM pragma_foreign_keys", 1),
+            (
+                "SELECT count(*) AS n FROM pragma_journal_mode WHERE journal_mode = 'wal'",
+                1,
+            ),
+        ],
+        crm_domain::Backend::Postgres => &[(
+            "SELECT current_setting('max_parallel_workers_per_gather')::bigint AS n",
+            0,
+        )],
+    };
+    for (sql, want) in checks {
+        assert_eq!(db.count(sql), *want, "{sql}");
+    }
+}
+
 backend_tests!(
+    pooled_connections_carry_their_settings,
     orphan_rows_are_counted,
     committed_write_is_visible,
     failed_write_leaves_nothing_behind,
