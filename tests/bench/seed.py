@@ -571,6 +571,7 @@ class _Plan:
         d, n = self.d, "n"
         company = "(n % 4 <> 3)"
         digits = d.pad(n, 8)
+        rep = self.rep(f"n % {self.R}")  # the rep who works customer n
         owner = self.owner(n)
         others = pick(f"({self.j(n)} / 2 % 3)", [lit("lead"), lit("customer"), lit("inactive")])
         status = f"(CASE WHEN {self.j(n)} % 2 = 0 THEN 'prospect' ELSE {others} END)"
