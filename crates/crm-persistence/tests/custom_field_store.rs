@@ -40,6 +40,20 @@ fn draft(key: &str, field_type: FieldType, rules: FieldRules, unique: bool) -> F
     }
 }
 
+/// A new rep `<name>@example.com`; answers their id.
+fn new_rep(db: &TestDatabase, name: &str) -> String {
+    use crm_domain::identity::{Email, NewUser, Role};
+    use crm_domain::ports::UserStore;
+    let email = format!("{name}@example.com");
+    ok(db.database().create_user(NewUser {
+        email: Email::parse(&email, "/email").unwrap_or_else(|e| panic!("{e:?}")),
+        display_name: email.clone(),
+        role: Role::Rep,
+        password_hash: "x".into(),
+    }))
+    .id
+}
+
 fn customer(name: &str, values: serde_json::Value) -> CustomerFields {
     CustomerFields {
         custom_fields: serde_json::from_value(values).unwrap_or_default(),
@@ -411,21 +425,14 @@ fn equality_filters_page_through_their_values(db: &TestDatabase) {
     use crm_domain::contact_points::PhoneRegion;
     use crm_domain::custom_fields::{CustomFilter, CustomFilterOp};
     use crm_domain::customers::{CustomerSort, CustomerSortKey};
-    use crm_domain::identity::{Email, NewUser, Role};
     use crm_domain::page::PageRequest;
-    use crm_domain::ports::{CustomerFilter, UserStore};
+    use crm_domain::ports::CustomerFilter;
     let store = db.database();
-    let rep = |n: usize| {
-        let email = format!("walker{n}@example.com");
-        ok(store.create_user(NewUser {
-            email: Email::parse(&email, "/email").unwrap_or_else(|e| panic!("{e:?}")),
-            display_name: email.clone(),
-            role: Role::Rep,
-            password_hash: "x".into(),
-        }))
-        .id
-    };
-    let (mine, theirs, others) = (rep(0), rep(1), rep(2));
+    let (mine, theirs, others) = (
+        new_rep(db, "walker0"),
+        new_rep(db, "walker1"),
+        new_rep(db, "walker2"),
+    );
     let options = FieldRules {
         options: (0..5)
             .map(|n| SelectOption {
@@ -602,21 +609,10 @@ fn equality_filters_page_through_their_values(db: &TestDatabase) {
 fn value_rows_follow_their_customer_s_owner(db: &TestDatabase) {
     use crm_domain::contact_points::PhoneRegion;
     use crm_domain::custom_fields::{CustomFilterOp, CustomSort};
-    use crm_domain::identity::{Email, NewUser, Role};
     use crm_domain::page::PageRequest;
-    use crm_domain::ports::{ContactStore, CustomerFilter, OwnershipChange, UserStore};
+    use crm_domain::ports::{ContactStore, CustomerFilter, OwnershipChange};
     let store = db.database();
-    let rep = |name: &str| {
-        let email = format!("{name}@example.com");
-        ok(store.create_user(NewUser {
-            email: Email::parse(&email, "/email").unwrap_or_else(|e| panic!("{e:?}")),
-            display_name: name.into(),
-            role: Role::Rep,
-            password_hash: "x".into(),
-        }))
-        .id
-    };
-    let (ann, bob) = (rep("ann"), rep("bob"));
+    let (ann, bob) = (new_rep(db, "ann"), new_rep(db, "bob"));
     let as_rep = |id: &str| Actor {
         id: id.into(),
         visibility: Visibility::OwnersOrPool(vec![id.into()]),
