@@ -54,6 +54,23 @@ fn new_rep(db: &TestDatabase, name: &str) -> String {
     .id
 }
 
+/// The ids on the first page (10) of `actor`'s customers matching `filter`, in list order.
+fn first_ids(
+    store: &Database,
+    actor: &Actor,
+    filter: &crm_domain::ports::CustomerFilter,
+) -> Vec<String> {
+    let page = crm_domain::page::PageRequest {
+        limit: 10,
+        after: None,
+    };
+    ok(store.list_customers(actor, filter, &page))
+        .items
+        .into_iter()
+        .map(|c| c.id)
+        .collect()
+}
+
 fn customer(name: &str, values: serde_json::Value) -> CustomerFields {
     CustomerFields {
         custom_fields: serde_json::from_value(values).unwrap_or_default(),
@@ -313,7 +330,6 @@ fn custom_field_order_walks_the_whole_index(db: &TestDatabase) {
 fn long_values_are_indexed(db: &TestDatabase) {
     use crm_domain::contact_points::PhoneRegion;
     use crm_domain::custom_fields::{CustomFilterOp, CustomSort};
-    use crm_domain::page::PageRequest;
     use crm_domain::ports::CustomerFilter;
     let store = db.database();
     let motto =
@@ -355,20 +371,7 @@ fn long_values_are_indexed(db: &TestDatabase) {
             "another record has this value"
         )]))
     );
-    let list = |filter: CustomerFilter| -> Vec<String> {
-        ok(store.list_customers(
-            &admin(),
-            &filter,
-            &PageRequest {
-                limit: 10,
-                after: None,
-            },
-        ))
-        .items
-        .into_iter()
-        .map(|c| c.id)
-        .collect()
-    };
+    let list = |filter: CustomerFilter| first_ids(store, &admin(), &filter);
     let condition = |op, raw: &str| {
         motto
             .filter(op, raw, PhoneRegion::default())
@@ -609,7 +612,6 @@ fn equality_filters_page_through_their_values(db: &TestDatabase) {
 fn value_rows_follow_their_customer_s_owner(db: &TestDatabase) {
     use crm_domain::contact_points::PhoneRegion;
     use crm_domain::custom_fields::{CustomFilterOp, CustomSort};
-    use crm_domain::page::PageRequest;
     use crm_domain::ports::{ContactStore, CustomerFilter, OwnershipChange};
     let store = db.database();
     let (ann, bob) = (new_rep(db, "ann"), new_rep(db, "bob"));
@@ -666,18 +668,7 @@ fn value_rows_follow_their_customer_s_owner(db: &TestDatabase) {
         ..filtered.clone()
     };
     let walk = |who: &str, filter: &CustomerFilter| -> Vec<String> {
-        let mut ids: Vec<String> = ok(store.list_customers(
-            &as_rep(who),
-            filter,
-            &PageRequest {
-                limit: 10,
-                after: None,
-            },
-        ))
-        .items
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
+        let mut ids = first_ids(store, &as_rep(who), filter);
         ids.sort();
         ids
     };
