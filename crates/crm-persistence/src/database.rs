@@ -188,9 +188,16 @@ impl ManageConnection for ConnectionManager {
                 // No parallel plans: starting a query's workers takes longer than the whole
                 // serial plan of a page (12–15 ms against under 1 ms for a rep's page filtered by
                 // a custom field at 1M customers), and the server's connections already keep
-                // the cores busy. See docs/architecture.md.
-                conn.batch_execute("SET max_parallel_workers_per_gather = 0")
-                    .map_err(r2d2::Error::QueryError)?;
+                // the cores busy. An index probe is priced as what it is on SSDs with the hot
+                // pages cached, not as a seek of a spinning disk (the default, 4): at the
+                // default, a manager's page filtered by a custom field range and sorted by
+                // another field cost about as much as reading every customer, and the planner
+                // chose either plan from one ANALYZE sample to the next. See
+                // docs/architecture.md.
+                conn.batch_execute(
+                    "SET max_parallel_workers_per_gather = 0; SET random_page_cost = 1.1",
+                )
+                .map_err(r2d2::Error::QueryError)?;
                 DbConnection::Pg(conn)
             }
             DatabaseUrl::Sqlite(path) => {

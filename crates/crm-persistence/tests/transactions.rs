@@ -217,10 +217,16 @@ fn pooled_connections_carry_their_settings(db: &TestDatabase) {
                 1,
             ),
         ],
-        crm_domain::Backend::Postgres => &[(
-            "SELECT current_setting('max_parallel_workers_per_gather')::bigint AS n",
-            0,
-        )],
+        crm_domain::Backend::Postgres => &[
+            (
+                "SELECT current_setting('max_parallel_workers_per_gather')::bigint AS n",
+                0,
+            ),
+            (
+                "SELECT (current_setting('random_page_cost')::float8 * 10)::bigint AS n",
+                11,
+            ),
+        ],
     };
     for (sql, want) in checks {
         assert_eq!(db.count(sql), *want, "{sql}");
