@@ -919,7 +919,6 @@ def _seed_sqlite(database_url, scale, context, now, verbose):
         db.execute("ANALYZE")
         if verbose:
             print(f"  ANALYZE: {time.monotonic() - started:.1f} s", file=sys.stderr)
-        db.execute("PRAGMA synchronous = FULL")
         db.execute("PRAGMA journal_mode = WAL")
         return counts
     finally:
